@@ -1,0 +1,151 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"text/tabwriter"
+
+	"github.com/docuvault/docuvault/auth"
+	"github.com/docuvault/docuvault/store"
+)
+
+var validUsername = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9._-]{0,63}$`)
+
+func (e env) migrate(ctx context.Context, args []string) error {
+	c, _, err := e.flags("migrate", args, nil)
+	if err != nil {
+		return err
+	}
+	st, err := store.Open(ctx, c.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	n, err := st.Migrate(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "applied %d migration(s) to the %s database\n", n, st.Dialect())
+	return nil
+}
+
+func (e env) user(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		return errors.New("user: want add, list, passwd, disable, enable or delete")
+	}
+	sub := args[0]
+	var admin, stdinPw bool
+	c, pos, err := e.flags("user "+sub, args[1:], func(fs *flag.FlagSet) {
+		if sub == "add" {
+			fs.BoolVar(&admin, "admin", false, "make the user an administrator")
+		}
+		if sub == "add" || sub == "passwd" {
+			fs.BoolVar(&stdinPw, "password-stdin", false, "read the password from standard input")
+		}
+	})
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	hasher := auth.NewHasher(auth.DefaultParams, 0)
+
+	if sub == "list" {
+		users, err := st.Users(ctx)
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tUSERNAME\tADMIN\tDISABLED\tCREATED")
+		for _, u := range users {
+			fmt.Fprintf(tw, "%d\t%s\t%v\t%v\t%s\n", u.ID, u.Username, u.IsAdmin, u.Disabled, u.CreatedAt.Format("2006-01-02 15:04"))
+		}
+		return tw.Flush()
+	}
+	if len(pos) != 1 {
+		return fmt.Errorf("user %s: want exactly one username", sub)
+	}
+	name := pos[0]
+	password := func() (string, bool, error) {
+		if stdinPw {
+			pw, err := e.readPassword()
+			return pw, false, err
+		}
+		return auth.RandomPassword(), true, nil
+	}
+	switch sub {
+	case "add":
+		if !validUsername.MatchString(name) {
+			return fmt.Errorf("user add: invalid username %q: use 1-64 letters, digits, '.', '_' or '-'", name)
+		}
+		pw, generated, err := password()
+		if err != nil {
+			return err
+		}
+		hash, err := hasher.Hash(ctx, pw)
+		if err != nil {
+			return err
+		}
+		if _, err := st.CreateUser(ctx, name, hash, admin); err != nil {
+			if errors.Is(err, store.ErrConflict) {
+				return fmt.Errorf("user add: %q already exists", name)
+			}
+			return err
+		}
+		fmt.Fprintf(e.stdout, "created user %q\n", name)
+		if generated {
+			fmt.Fprintf(e.stdout, "password: %s\n", pw)
+		}
+		return nil
+	}
+	u, err := st.UserByName(ctx, name)
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("user %s: no user %q", sub, name)
+	}
+	if err != nil {
+		return err
+	}
+	switch sub {
+	case "passwd":
+		pw, generated, err := password()
+		if err != nil {
+			return err
+		}
+		hash, err := hasher.Hash(ctx, pw)
+		if err != nil {
+			return err
+		}
+		if err := st.SetPassword(ctx, u.ID, hash); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "password of %q changed\n", name)
+		if generated {
+			fmt.Fprintf(e.stdout, "password: %s\n", pw)
+		}
+	case "disable", "enable":
+		if err := st.SetDisabled(ctx, u.ID, sub == "disable"); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "user %q %sd\n", name, sub)
+	case "delete":
+		if err := st.DeleteUser(ctx, u.ID); err != nil {
+			return err
+		}
+		if err := os.RemoveAll(filepath.Join(c.DataDir, "files", strconv.FormatInt(u.ID, 10))); err != nil {
+			return fmt.Errorf("user %q deleted, but removing their files failed: %w", name, err)
+		}
+		fmt.Fprintf(e.stdout, "user %q deleted with their files\n", name)
+	default:
+		return fmt.Errorf("user: unknown subcommand %q", sub)
+	}
+	return nil
+}

@@ -1,0 +1,364 @@
+// Package davfs is the WebDAV side of DocuVault: a golang.org/x/net/webdav
+// FileSystem and LockSystem built per request and bound to the signed-in
+// user, and the Handler that wraps webdav.Handler where it falls short
+// (atomic conditional PUT, finite-depth PROPFIND, lock semantics, OPTIONS
+// without credentials).
+package davfs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/net/webdav"
+
+	"github.com/docuvault/docuvault/backends"
+	"github.com/docuvault/docuvault/backends/local"
+	"github.com/docuvault/docuvault/store"
+)
+
+// MaxNameBytes is the longest path element accepted.
+const MaxNameBytes = 255
+
+// errBadName means a path cannot name a file in a user's namespace.
+var errBadName = errors.New("davfs: invalid file name")
+
+// cleanName turns a request path into the canonical absolute name used by
+// backends, the props table and locks. It refuses NUL bytes, backslashes,
+// overlong elements and the names of in-flight uploads. ".." cannot climb
+// above "/": the result always stays inside the user's namespace.
+func cleanName(name string) (string, error) {
+	if strings.ContainsAny(name, "\x00\\") {
+		return "", errBadName
+	}
+	p := path.Clean("/" + name)
+	for _, el := range strings.Split(p, "/") {
+		if len(el) > MaxNameBytes || strings.HasPrefix(el, local.TempPrefix) {
+			return "", errBadName
+		}
+	}
+	return p, nil
+}
+
+// FS is one user's namespace for the duration of one request. It remembers
+// what it has listed, so a PROPFIND answers from one List and one property
+// query per folder, and never opens a file.
+type FS struct {
+	prefix  string // URL path the namespace is served under, for hrefs
+	user    store.User
+	backend backends.Backend
+	store   *store.Store
+
+	mu          sync.Mutex
+	infos       map[string]backends.FileInfo // by name, from List and Stat
+	listed      map[string]bool              // folders whose children are in infos
+	props       map[string][]store.Prop      // by name
+	propsLoaded map[string]bool              // folders whose children's props are loaded
+	locks       []store.Lock
+	locksLoaded bool
+}
+
+var _ webdav.FileSystem = (*FS)(nil)
+
+// NewFS binds a user to their backend and the metadata store; prefix is the
+// URL path the namespace is served under.
+func NewFS(u store.User, b backends.Backend, st *store.Store, prefix string) *FS {
+	return &FS{user: u, backend: b, store: st, prefix: prefix}
+}
+
+// forget drops cached state after a change.
+func (f *FS) forget() {
+	f.mu.Lock()
+	f.infos, f.listed, f.props, f.propsLoaded, f.locksLoaded = nil, nil, nil, nil, false
+	f.mu.Unlock()
+}
+
+// osErr maps backend errors to the os errors webdav.Handler tests with
+// os.IsNotExist and os.IsExist, without any host detail.
+func osErr(op, name string, err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, errBadName):
+		return &os.PathError{Op: op, Path: name, Err: os.ErrInvalid}
+	case errors.Is(err, fs.ErrNotExist):
+		return &os.PathError{Op: op, Path: name, Err: os.ErrNotExist}
+	case errors.Is(err, fs.ErrExist):
+		return &os.PathError{Op: op, Path: name, Err: os.ErrExist}
+	case errors.Is(err, fs.ErrPermission):
+		return &os.PathError{Op: op, Path: name, Err: os.ErrPermission}
+	}
+	return err
+}
+
+// stat describes a cleaned name, from the request cache when possible.
+func (f *FS) stat(ctx context.Context, name string) (backends.FileInfo, error) {
+	f.mu.Lock()
+	fi, ok := f.infos[name]
+	listed := f.listed[path.Dir(name)]
+	f.mu.Unlock()
+	if ok {
+		return fi, nil
+	}
+	if listed && name != "/" {
+		return backends.FileInfo{}, fmt.Errorf("davfs: stat %q: %w", name, fs.ErrNotExist)
+	}
+	fi, err := f.backend.Stat(ctx, name)
+	if err != nil {
+		return fi, err
+	}
+	if name == "/" {
+		fi.Name = "/"
+	}
+	f.mu.Lock()
+	if f.infos == nil {
+		f.infos = map[string]backends.FileInfo{}
+	}
+	f.infos[name] = fi
+	f.mu.Unlock()
+	return fi, nil
+}
+
+func (f *FS) list(ctx context.Context, dir string) ([]backends.FileInfo, error) {
+	list, err := f.backend.List(ctx, dir)
+	if err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	if f.infos == nil {
+		f.infos, f.listed = map[string]backends.FileInfo{}, map[string]bool{}
+	}
+	if f.listed == nil {
+		f.listed = map[string]bool{}
+	}
+	for _, fi := range list {
+		f.infos[path.Join(dir, fi.Name)] = fi
+	}
+	f.listed[dir] = true
+	f.mu.Unlock()
+	return list, nil
+}
+
+// Stat implements webdav.FileSystem.
+func (f *FS) Stat(ctx context.Context, name string) (os.FileInfo, error) {
+	n, err := cleanName(name)
+	if err != nil {
+		return nil, osErr("stat", name, err)
+	}
+	fi, err := f.stat(ctx, n)
+	if err != nil {
+		return nil, osErr("stat", name, err)
+	}
+	return fileInfo{fi}, nil
+}
+
+// Mkdir implements webdav.FileSystem.
+func (f *FS) Mkdir(ctx context.Context, name string, _ os.FileMode) error {
+	n, err := cleanName(name)
+	if err != nil {
+		return osErr("mkdir", name, err)
+	}
+	defer f.forget()
+	return osErr("mkdir", name, f.backend.Mkdir(ctx, n))
+}
+
+// RemoveAll implements webdav.FileSystem; it also drops the properties and
+// locks of everything removed.
+func (f *FS) RemoveAll(ctx context.Context, name string) error {
+	n, err := cleanName(name)
+	if err != nil {
+		return osErr("remove", name, err)
+	}
+	if n == "/" {
+		return osErr("remove", name, fs.ErrPermission)
+	}
+	defer f.forget()
+	fi, err := f.backend.Stat(ctx, n)
+	if err != nil {
+		return osErr("remove", name, err)
+	}
+	if ra, ok := f.backend.(backends.RemoveAller); ok && fi.IsDir {
+		err = ra.RemoveAll(ctx, n)
+	} else {
+		err = removeTree(ctx, f.backend, n, fi.IsDir)
+	}
+	if err != nil {
+		return osErr("remove", name, err)
+	}
+	return errors.Join(f.store.DeleteProps(ctx, f.user.ID, n), f.store.DeleteLocksAt(ctx, f.user.ID, n))
+}
+
+// removeTree deletes name and, for a folder, everything below it.
+func removeTree(ctx context.Context, b backends.Backend, name string, dir bool) error {
+	if dir {
+		list, err := b.List(ctx, name)
+		if err != nil {
+			return err
+		}
+		for _, c := range list {
+			if err := removeTree(ctx, b, path.Join(name, c.Name), c.IsDir); err != nil {
+				return err
+			}
+		}
+	}
+	return b.Delete(ctx, name)
+}
+
+// Rename implements webdav.FileSystem. webdav.Handler has already removed an
+// overwritten destination. Properties move with the resource; locks on the
+// source are released (RFC 4918 §7.5: locks do not move).
+func (f *FS) Rename(ctx context.Context, oldName, newName string) error {
+	src, err1 := cleanName(oldName)
+	dst, err2 := cleanName(newName)
+	if err := errors.Join(err1, err2); err != nil {
+		return osErr("rename", oldName, err)
+	}
+	if src == "/" || dst == "/" || strings.HasPrefix(dst, src+"/") {
+		return osErr("rename", oldName, fs.ErrPermission)
+	}
+	defer f.forget()
+	var err error
+	if mv, ok := f.backend.(backends.Mover); ok {
+		err = mv.Move(ctx, src, dst)
+	} else {
+		err = copyTree(ctx, f.backend, src, dst)
+		if err == nil {
+			fi, serr := f.backend.Stat(ctx, src)
+			err = errors.Join(serr, removeTree(ctx, f.backend, src, fi.IsDir))
+		}
+	}
+	if err != nil {
+		return osErr("rename", oldName, err)
+	}
+	return errors.Join(f.store.MoveProps(ctx, f.user.ID, src, dst), f.store.DeleteLocksAt(ctx, f.user.ID, src))
+}
+
+// copyTree streams src (a file or a folder with its contents) to dst.
+func copyTree(ctx context.Context, b backends.Backend, src, dst string) error {
+	fi, err := b.Stat(ctx, src)
+	if err != nil {
+		return err
+	}
+	if !fi.IsDir {
+		rc, err := b.Open(ctx, src, 0, -1)
+		if err != nil {
+			return err
+		}
+		defer rc.Close()
+		_, err = b.Put(ctx, dst, rc, fi.Size)
+		return err
+	}
+	if err := b.Mkdir(ctx, dst); err != nil {
+		return err
+	}
+	list, err := b.List(ctx, src)
+	if err != nil {
+		return err
+	}
+	for _, c := range list {
+		if err := copyTree(ctx, b, path.Join(src, c.Name), path.Join(dst, c.Name)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// OpenFile implements webdav.FileSystem. Opening never touches file
+// content: reads open the backend lazily, and O_CREATE/O_TRUNC return a
+// writer that streams into an atomic Put.
+func (f *FS) OpenFile(ctx context.Context, name string, flag int, _ os.FileMode) (webdav.File, error) {
+	n, err := cleanName(name)
+	if err != nil {
+		return nil, osErr("open", name, err)
+	}
+	if flag&(os.O_CREATE|os.O_TRUNC) != 0 && flag&(os.O_WRONLY|os.O_RDWR) != 0 {
+		if n == "/" {
+			return nil, osErr("open", name, fs.ErrPermission)
+		}
+		parent, err := f.stat(ctx, path.Dir(n))
+		if err != nil {
+			return nil, osErr("open", name, err)
+		}
+		if !parent.IsDir {
+			return nil, osErr("open", name, fs.ErrNotExist)
+		}
+		if fi, err := f.stat(ctx, n); err == nil && fi.IsDir {
+			return nil, osErr("open", name, fs.ErrExist)
+		}
+		return f.newWriter(ctx, n), nil
+	}
+	fi, err := f.stat(ctx, n)
+	if err != nil {
+		return nil, osErr("open", name, err)
+	}
+	return &file{fs: f, ctx: ctx, name: n, info: fi}, nil
+}
+
+// put stores r at name atomically and forgets cached state.
+func (f *FS) put(ctx context.Context, name string, r io.Reader, size int64) (backends.FileInfo, error) {
+	defer f.forget()
+	return f.backend.Put(ctx, name, r, size)
+}
+
+// touch sets a modification time when the backend supports it.
+func (f *FS) touch(ctx context.Context, name string, t time.Time) error {
+	tc, ok := f.backend.(backends.Toucher)
+	if !ok {
+		return nil
+	}
+	defer f.forget()
+	return tc.Touch(ctx, name, t)
+}
+
+// activeLocks returns the user's unexpired locks, loaded once per request.
+func (f *FS) activeLocks(ctx context.Context) ([]store.Lock, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.locksLoaded {
+		return f.locks, nil
+	}
+	ls, err := f.store.Locks(ctx, f.user.ID, time.Now())
+	if err != nil {
+		return nil, err
+	}
+	f.locks, f.locksLoaded = ls, true
+	return ls, nil
+}
+
+// deadProps returns the stored properties of name, loading a whole listed
+// folder's properties in one query.
+func (f *FS) deadProps(ctx context.Context, name string) ([]store.Prop, error) {
+	dir := path.Dir(name)
+	f.mu.Lock()
+	if f.propsLoaded[dir] {
+		p := f.props[name]
+		f.mu.Unlock()
+		return p, nil
+	}
+	listed := f.listed[dir] && name != "/"
+	f.mu.Unlock()
+	if !listed {
+		return f.store.Props(ctx, f.user.ID, name)
+	}
+	m, err := f.store.PropsIn(ctx, f.user.ID, dir)
+	if err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	if f.props == nil {
+		f.props, f.propsLoaded = map[string][]store.Prop{}, map[string]bool{}
+	}
+	for k, v := range m {
+		f.props[k] = v
+	}
+	f.propsLoaded[dir] = true
+	f.mu.Unlock()
+	return m[name], nil
+}

@@ -1,0 +1,457 @@
+package davfs
+
+import (
+	"bytes"
+	"context"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"math"
+	"net/http"
+	"net/url"
+	"path"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/net/webdav"
+
+	"github.com/docuvault/docuvault/auth"
+	"github.com/docuvault/docuvault/backends"
+	"github.com/docuvault/docuvault/store"
+)
+
+// Allowed lists the methods served under the prefix.
+const Allowed = "OPTIONS, GET, HEAD, PUT, DELETE, MKCOL, COPY, MOVE, LOCK, UNLOCK, PROPFIND, PROPPATCH"
+
+// Handler serves WebDAV under Prefix for authenticated users. Each request
+// gets its own FS and LockSystem bound to the user.
+type Handler struct {
+	Prefix string // e.g. "/dav", without trailing slash
+	Store  *store.Store
+	Auth   *auth.Basic
+	// Backend returns the storage of a user.
+	Backend func(ctx context.Context, u store.User) (backends.Backend, error)
+	Logger  *slog.Logger
+}
+
+// request carries one request's bound state.
+type request struct {
+	w    http.ResponseWriter
+	r    *http.Request
+	fs   *FS
+	ls   *LockSystem
+	name string // cleaned request path within the user's namespace
+}
+
+func (h *Handler) log() *slog.Logger {
+	if h.Logger != nil {
+		return h.Logger
+	}
+	return slog.Default()
+}
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodOptions {
+		// Finder and Windows probe before they send credentials.
+		w.Header().Set("DAV", "1, 2")
+		w.Header().Set("MS-Author-Via", "DAV")
+		w.Header().Set("Allow", Allowed)
+		w.Header().Set("Content-Length", "0")
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	u, err := h.Auth.Authenticate(r)
+	if err != nil {
+		h.authError(w, r, err)
+		return
+	}
+	rel, ok := h.strip(r.URL.Path)
+	if !ok {
+		http.Error(w, "Not Found", http.StatusNotFound)
+		return
+	}
+	name, err := cleanName(rel)
+	if err != nil {
+		http.Error(w, "Invalid file name", http.StatusBadRequest)
+		return
+	}
+	b, err := h.Backend(r.Context(), u)
+	if err != nil {
+		h.log().Error("storage unavailable", "user", u.Username, "err", err)
+		http.Error(w, "The storage of this account is unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	fsys := NewFS(u, b, h.Store, h.Prefix)
+	rq := &request{w: w, r: r, fs: fsys, ls: NewLockSystem(r.Context(), fsys), name: name}
+
+	switch r.Method {
+	case "PROPFIND", "PROPPATCH", "LOCK":
+		if !checkXMLBody(w, r) {
+			return
+		}
+	}
+	switch r.Method {
+	case http.MethodGet, http.MethodHead:
+		h.get(rq)
+		return
+	case http.MethodPut:
+		h.put(rq)
+		return
+	case "PROPFIND":
+		// An unbounded walk of a whole tree is refused (RFC 4918 §9.1).
+		if d := r.Header.Get("Depth"); d == "" || strings.EqualFold(d, "infinity") {
+			writeDAVError(w, http.StatusForbidden, "<D:propfind-finite-depth/>")
+			return
+		}
+	case "DELETE":
+		if !h.checkLocks(rq, lockTarget{name: name, tree: true, member: true}) {
+			return
+		}
+	case "MKCOL":
+		if !h.checkLocks(rq, lockTarget{name: name, member: true}) {
+			return
+		}
+	case "PROPPATCH":
+		if !h.checkLocks(rq, lockTarget{name: name}) {
+			return
+		}
+	case "COPY", "MOVE":
+		if r.Method == "MOVE" && r.Header.Get("Overwrite") == "" {
+			r.Header.Set("Overwrite", "T") // RFC 4918 §10.6: absent means T
+		}
+		targets := []lockTarget{}
+		if r.Method == "MOVE" {
+			targets = append(targets, lockTarget{name: name, tree: true, member: true})
+		}
+		if dst, ok := h.destination(r); ok {
+			targets = append(targets, lockTarget{name: dst, tree: true, member: true})
+		}
+		if !h.checkLocks(rq, targets...) {
+			return
+		}
+	case "LOCK":
+		// A lock on a new name creates an empty file; its folder must exist.
+		if r.ContentLength != 0 && name != "/" {
+			if _, err := fsys.stat(r.Context(), name); errors.Is(err, fs.ErrNotExist) {
+				if p, err := fsys.stat(r.Context(), path.Dir(name)); err != nil || !p.IsDir {
+					http.Error(w, "Conflict: the parent folder does not exist", http.StatusConflict)
+					return
+				}
+			}
+		}
+	}
+	dav := &webdav.Handler{
+		Prefix:     h.Prefix,
+		FileSystem: fsys,
+		LockSystem: rq.ls,
+		Logger: func(r *http.Request, err error) {
+			if err != nil {
+				h.log().Debug("webdav", "method", r.Method, "path", r.URL.Path, "err", err)
+			}
+		},
+	}
+	dav.ServeHTTP(w, r)
+}
+
+func (h *Handler) strip(p string) (string, bool) {
+	if p == h.Prefix {
+		return "/", true
+	}
+	rest, ok := strings.CutPrefix(p, h.Prefix+"/")
+	return "/" + rest, ok
+}
+
+// destination returns the cleaned name a COPY or MOVE writes to, when the
+// Destination header names this server and prefix. webdav.Handler answers
+// the other cases (502 for another host, 404 outside the prefix).
+func (h *Handler) destination(r *http.Request) (string, bool) {
+	u, err := url.Parse(r.Header.Get("Destination"))
+	if err != nil || (u.Host != "" && u.Host != r.Host) {
+		return "", false
+	}
+	rel, ok := h.strip(u.Path)
+	if !ok {
+		return "", false
+	}
+	n, err := cleanName(rel)
+	return n, err == nil
+}
+
+func (h *Handler) authError(w http.ResponseWriter, r *http.Request, err error) {
+	var te *auth.ThrottledError
+	switch {
+	case errors.As(err, &te):
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(te.RetryAfter.Seconds()))))
+		http.Error(w, "Too many failed sign-ins; try again later", http.StatusTooManyRequests)
+	case errors.Is(err, auth.ErrNoCredentials), errors.Is(err, auth.ErrBadCredentials):
+		w.Header().Set("WWW-Authenticate", `Basic realm="DocuVault", charset="UTF-8"`)
+		http.Error(w, "Unauthorized", http.StatusUnauthorized)
+	default:
+		h.log().Error("authentication failed", "err", err)
+		http.Error(w, "Internal Server Error", http.StatusInternalServerError)
+	}
+}
+
+// MaxXMLBody bounds the XML request bodies of PROPFIND, PROPPATCH and LOCK.
+const MaxXMLBody = 1 << 20
+
+// checkXMLBody reads an XML request body (bounded), refuses it with 413 when
+// too large and with 400 when it declares an empty namespace prefix, which
+// XML Namespaces 1.0 forbids and encoding/xml accepts; it then puts the body
+// back for webdav.Handler.
+func checkXMLBody(w http.ResponseWriter, r *http.Request) bool {
+	body, err := io.ReadAll(io.LimitReader(r.Body, MaxXMLBody+1))
+	if err != nil {
+		http.Error(w, "Bad Request: could not read the body", http.StatusBadRequest)
+		return false
+	}
+	if len(body) > MaxXMLBody {
+		http.Error(w, "Request Entity Too Large", http.StatusRequestEntityTooLarge)
+		return false
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	d := xml.NewDecoder(bytes.NewReader(body))
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			return true // well-formedness is webdav.Handler's to judge
+		}
+		if se, ok := tok.(xml.StartElement); ok {
+			for _, a := range se.Attr {
+				if a.Name.Space == "xmlns" && a.Value == "" {
+					http.Error(w, "Bad Request: empty namespace prefix declaration", http.StatusBadRequest)
+					return false
+				}
+			}
+		}
+	}
+}
+
+func writeDAVError(w http.ResponseWriter, status int, inner string) {
+	w.Header().Set("Content-Type", "application/xml; charset=utf-8")
+	w.WriteHeader(status)
+	fmt.Fprintf(w, `<?xml version="1.0" encoding="utf-8"?>`+"\n"+`<D:error xmlns:D="DAV:">%s</D:error>`, inner)
+}
+
+// storageError answers for a failed backend operation without leaking detail.
+func (h *Handler) storageError(rq *request, op string, err error) {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		http.Error(rq.w, "Not Found", http.StatusNotFound)
+	case errors.Is(err, fs.ErrPermission):
+		http.Error(rq.w, "Forbidden", http.StatusForbidden)
+	case errors.Is(err, syscall.ENOSPC):
+		http.Error(rq.w, "Insufficient Storage", http.StatusInsufficientStorage)
+	default:
+		h.log().Error("storage error", "op", op, "user", rq.fs.user.Username, "path", rq.name, "err", err)
+		http.Error(rq.w, "Storage error", http.StatusInternalServerError)
+	}
+}
+
+// lockTarget is something a request changes: name itself, with tree its
+// descendants too, and with member the membership of its parent folder.
+type lockTarget struct {
+	name         string
+	tree, member bool
+}
+
+// checkLocks answers 423 Locked, and returns false, when a lock whose token
+// the request's If header does not submit covers a target. A malformed If
+// header gets 400.
+func (h *Handler) checkLocks(rq *request, targets ...lockTarget) bool {
+	submitted := map[string]bool{}
+	if hdr := rq.r.Header.Get("If"); hdr != "" {
+		lists, err := parseIf(hdr)
+		if err != nil {
+			http.Error(rq.w, "Bad Request: malformed If header", http.StatusBadRequest)
+			return false
+		}
+		submitted = submittedTokens(lists)
+	}
+	locks, err := rq.fs.activeLocks(rq.r.Context())
+	if err != nil {
+		h.storageError(rq, "locks", err)
+		return false
+	}
+	for _, t := range targets {
+		for _, l := range locks {
+			blocks := l.Covers(t.name) ||
+				(t.tree && store.IsBelow(l.Root, t.name)) ||
+				(t.member && t.name != "/" && l.Root == path.Dir(t.name))
+			if blocks && !submitted[l.Token] {
+				writeDAVError(rq.w, http.StatusLocked,
+					"<D:lock-token-submitted><D:href>"+xmlEscape(h.href(l.Root))+"</D:href></D:lock-token-submitted>")
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// href turns a name into the escaped URL path clients use.
+func (h *Handler) href(name string) string {
+	return (&url.URL{Path: h.Prefix + name}).EscapedPath()
+}
+
+// ifHolds evaluates the If header for a request webdav.Handler does not
+// serve: true when it is absent or any of its lists holds.
+func (h *Handler) ifHolds(rq *request) (bool, error) {
+	hdr := rq.r.Header.Get("If")
+	if hdr == "" {
+		return true, nil
+	}
+	lists, err := parseIf(hdr)
+	if err != nil {
+		return false, err
+	}
+	for _, l := range lists {
+		name := rq.name
+		if l.Resource != "" {
+			u, err := url.Parse(l.Resource)
+			if err != nil || (u.Host != "" && u.Host != rq.r.Host) {
+				continue
+			}
+			rel, ok := h.strip(u.Path)
+			if !ok {
+				continue
+			}
+			if name, err = cleanName(rel); err != nil {
+				continue
+			}
+		}
+		ok, err := rq.ls.listTrue(name, l.Conditions)
+		if err != nil {
+			return false, err
+		}
+		if ok {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+func (h *Handler) get(rq *request) {
+	fi, err := rq.fs.stat(rq.r.Context(), rq.name)
+	if err != nil {
+		h.storageError(rq, "stat", err)
+		return
+	}
+	if fi.IsDir {
+		rq.w.Header().Set("Allow", Allowed)
+		http.Error(rq.w, "Method Not Allowed: this is a folder; use PROPFIND to list it", http.StatusMethodNotAllowed)
+		return
+	}
+	f := &file{fs: rq.fs, ctx: rq.r.Context(), name: rq.name, info: fi}
+	defer f.Close()
+	rq.w.Header().Set("ETag", etag(fi))
+	rq.w.Header().Set("Content-Type", contentType(fi.Name))
+	http.ServeContent(rq.w, rq.r, fi.Name, fi.ModTime, f)
+}
+
+// bodyReader remembers whether reading the request body failed, to tell a
+// client's broken upload (400) from a storage failure (500).
+type bodyReader struct {
+	r   io.Reader
+	err error
+}
+
+func (b *bodyReader) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	if err != nil && err != io.EOF {
+		b.err = err
+	}
+	return n, err
+}
+
+// matchETag reports whether a comma-separated If-Match/If-None-Match value
+// names tag ("*" names any existing resource).
+func matchETag(header, tag string, exists bool) bool {
+	for _, v := range strings.Split(header, ",") {
+		v = strings.TrimSpace(v)
+		if v == "*" && exists {
+			return true
+		}
+		if exists && strings.TrimPrefix(v, "W/") == tag {
+			return true
+		}
+	}
+	return false
+}
+
+// put streams the body into an atomic backend Put: an interrupted or failed
+// upload leaves the previous content and no partial file.
+func (h *Handler) put(rq *request) {
+	ctx, r, w := rq.r.Context(), rq.r, rq.w
+	if rq.name == "/" {
+		http.Error(w, "Method Not Allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	fi, err := rq.fs.stat(ctx, rq.name)
+	exists := err == nil
+	if err != nil && !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, fs.ErrInvalid) {
+		h.storageError(rq, "stat", err)
+		return
+	}
+	if exists && fi.IsDir {
+		w.Header().Set("Allow", Allowed)
+		http.Error(w, "Method Not Allowed: a folder has this name", http.StatusMethodNotAllowed)
+		return
+	}
+	if p, err := rq.fs.stat(ctx, path.Dir(rq.name)); err != nil || !p.IsDir {
+		http.Error(w, "Conflict: the parent folder does not exist", http.StatusConflict)
+		return
+	}
+	tag := etag(fi)
+	if v := r.Header.Get("If-Match"); v != "" && !matchETag(v, tag, exists) {
+		http.Error(w, "Precondition Failed", http.StatusPreconditionFailed)
+		return
+	}
+	if v := r.Header.Get("If-None-Match"); v != "" && matchETag(v, tag, exists) {
+		http.Error(w, "Precondition Failed", http.StatusPreconditionFailed)
+		return
+	}
+	if !h.checkLocks(rq, lockTarget{name: rq.name, member: !exists}) {
+		return
+	}
+	if ok, err := h.ifHolds(rq); err != nil || !ok {
+		if errors.Is(err, errBadIf) {
+			http.Error(w, "Bad Request: malformed If header", http.StatusBadRequest)
+		} else if err != nil {
+			h.storageError(rq, "if", err)
+		} else {
+			http.Error(w, "Precondition Failed", http.StatusPreconditionFailed)
+		}
+		return
+	}
+	body := &bodyReader{r: r.Body}
+	nfi, err := rq.fs.put(ctx, rq.name, body, r.ContentLength)
+	if err != nil {
+		if body.err != nil || errors.Is(err, io.ErrUnexpectedEOF) || ctx.Err() != nil {
+			h.log().Info("upload aborted", "user", rq.fs.user.Username, "path", rq.name, "err", err)
+			http.Error(w, "Bad Request: the upload was incomplete; nothing was changed", http.StatusBadRequest)
+			return
+		}
+		h.storageError(rq, "put", err)
+		return
+	}
+	if v := r.Header.Get("X-OC-Mtime"); v != "" {
+		if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
+			if err := rq.fs.touch(ctx, rq.name, time.Unix(secs, 0)); err == nil {
+				if nfi, err = rq.fs.stat(ctx, rq.name); err == nil {
+					w.Header().Set("X-OC-Mtime", "accepted")
+				}
+			}
+		}
+	}
+	w.Header().Set("ETag", etag(nfi))
+	if exists {
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	w.WriteHeader(http.StatusCreated)
+}

@@ -1,0 +1,132 @@
+package davfs
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"time"
+
+	"golang.org/x/net/webdav"
+
+	"github.com/docuvault/docuvault/store"
+)
+
+// LockSystem is a webdav.LockSystem over the database, bound to one user
+// and one request. Tokens of another user are unknown to it. Because the
+// state lives in the database, every replica sees every lock.
+type LockSystem struct {
+	ctx context.Context
+	fs  *FS
+}
+
+var _ webdav.LockSystem = (*LockSystem)(nil)
+
+// NewLockSystem binds the lock system to fs's user and the request context.
+func NewLockSystem(ctx context.Context, fs *FS) *LockSystem {
+	return &LockSystem{ctx: ctx, fs: fs}
+}
+
+// newToken returns a fresh opaque lock token URI.
+func newToken() string {
+	var b [16]byte
+	rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("urn:uuid:%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+}
+
+// condTrue evaluates one If-header condition against resource name.
+func (ls *LockSystem) condTrue(name string, c webdav.Condition) (bool, error) {
+	var v bool
+	switch {
+	case c.Token != "":
+		locks, err := ls.fs.activeLocks(ls.ctx)
+		if err != nil {
+			return false, err
+		}
+		for _, l := range locks {
+			if l.Token == c.Token && l.Covers(name) {
+				v = true
+			}
+		}
+	case c.ETag != "":
+		fi, err := ls.fs.stat(ls.ctx, name)
+		v = err == nil && etag(fi) == c.ETag
+	}
+	return v != c.Not, nil
+}
+
+// listTrue reports whether every condition of one list holds for name.
+func (ls *LockSystem) listTrue(name string, conds []webdav.Condition) (bool, error) {
+	for _, c := range conds {
+		ok, err := ls.condTrue(name, c)
+		if err != nil || !ok {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
+// Confirm implements webdav.LockSystem: the condition list (one list of the
+// If header) must hold for the resource it applies to. That no lock blocks
+// the request is checked before webdav.Handler runs (see Handler.checkLocks).
+func (ls *LockSystem) Confirm(now time.Time, name0, name1 string, conditions ...webdav.Condition) (func(), error) {
+	name := name0
+	if name == "" {
+		name = name1
+	}
+	n, err := cleanName(name)
+	if err != nil {
+		return nil, webdav.ErrConfirmationFailed
+	}
+	ok, err := ls.listTrue(n, conditions)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, webdav.ErrConfirmationFailed
+	}
+	return func() {}, nil
+}
+
+// Create implements webdav.LockSystem.
+func (ls *LockSystem) Create(now time.Time, d webdav.LockDetails) (string, error) {
+	root, err := cleanName(d.Root)
+	if err != nil {
+		return "", err
+	}
+	l := store.Lock{
+		Token: newToken(), UserID: ls.fs.user.ID, Root: root, ZeroDepth: d.ZeroDepth,
+		OwnerXML: d.OwnerXML, Timeout: d.Duration, Expires: now.Add(d.Duration),
+	}
+	err = ls.fs.store.CreateLock(ls.ctx, l, now)
+	ls.fs.forget()
+	if errors.Is(err, store.ErrLocked) {
+		return "", webdav.ErrLocked
+	}
+	return l.Token, err
+}
+
+// Refresh implements webdav.LockSystem.
+func (ls *LockSystem) Refresh(now time.Time, token string, d time.Duration) (webdav.LockDetails, error) {
+	l, err := ls.fs.store.RefreshLock(ls.ctx, ls.fs.user.ID, token, d, now)
+	ls.fs.forget()
+	if errors.Is(err, store.ErrNotFound) {
+		return webdav.LockDetails{}, webdav.ErrNoSuchLock
+	}
+	if err != nil {
+		return webdav.LockDetails{}, err
+	}
+	return webdav.LockDetails{Root: l.Root, Duration: l.Timeout, OwnerXML: l.OwnerXML, ZeroDepth: l.ZeroDepth}, nil
+}
+
+// Unlock implements webdav.LockSystem.
+func (ls *LockSystem) Unlock(now time.Time, token string) error {
+	err := ls.fs.store.DeleteLock(ls.ctx, ls.fs.user.ID, token)
+	ls.fs.forget()
+	if errors.Is(err, store.ErrNotFound) {
+		return webdav.ErrNoSuchLock
+	}
+	return err
+}

@@ -1,0 +1,128 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// User is an account.
+type User struct {
+	ID           int64
+	Username     string
+	PasswordHash string
+	IsAdmin      bool
+	Disabled     bool
+	// AuthVersion changes whenever the password changes or the account is
+	// disabled, which invalidates cached credentials.
+	AuthVersion int64
+	CreatedAt   time.Time
+}
+
+const userCols = `id, username, password_hash, is_admin, disabled, auth_version, created_at`
+
+func scanUser(row interface{ Scan(...any) error }) (User, error) {
+	var u User
+	var created int64
+	err := row.Scan(&u.ID, &u.Username, &u.PasswordHash, &u.IsAdmin, &u.Disabled, &u.AuthVersion, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return User{}, ErrNotFound
+	}
+	if err != nil {
+		return User{}, fmt.Errorf("store: user: %w", err)
+	}
+	u.CreatedAt = time.Unix(created, 0)
+	return u, nil
+}
+
+// CreateUser adds an account; a taken username gives ErrConflict.
+func (s *Store) CreateUser(ctx context.Context, username, passwordHash string, admin bool) (User, error) {
+	now := time.Now().Unix()
+	var id int64
+	err := s.db.QueryRowContext(ctx, s.q(`INSERT INTO users (username, password_hash, is_admin, created_at)
+		VALUES (?, ?, ?, ?) RETURNING id`), username, passwordHash, admin, now).Scan(&id)
+	if isUnique(err) {
+		return User{}, fmt.Errorf("user %q: %w", username, ErrConflict)
+	}
+	if err != nil {
+		return User{}, fmt.Errorf("store: create user: %w", err)
+	}
+	return s.UserByID(ctx, id)
+}
+
+// UserByName looks an account up by username.
+func (s *Store) UserByName(ctx context.Context, username string) (User, error) {
+	return scanUser(s.db.QueryRowContext(ctx, s.q(`SELECT `+userCols+` FROM users WHERE username = ?`), username))
+}
+
+// UserByID looks an account up by id.
+func (s *Store) UserByID(ctx context.Context, id int64) (User, error) {
+	return scanUser(s.db.QueryRowContext(ctx, s.q(`SELECT `+userCols+` FROM users WHERE id = ?`), id))
+}
+
+// Users lists every account ordered by username.
+func (s *Store) Users(ctx context.Context) ([]User, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+userCols+` FROM users ORDER BY username`)
+	if err != nil {
+		return nil, fmt.Errorf("store: list users: %w", err)
+	}
+	defer rows.Close()
+	var out []User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+// CountUsers returns how many accounts exist.
+func (s *Store) CountUsers(ctx context.Context) (int, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM users`).Scan(&n)
+	return n, err
+}
+
+func (s *Store) updateUser(ctx context.Context, id int64, query string, args ...any) error {
+	res, err := s.exec(ctx, query, append(args, id)...)
+	if err != nil {
+		return fmt.Errorf("store: update user: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// SetPassword replaces the password hash and invalidates cached credentials.
+func (s *Store) SetPassword(ctx context.Context, id int64, hash string) error {
+	return s.updateUser(ctx, id, `UPDATE users SET password_hash = ?, auth_version = auth_version + 1 WHERE id = ?`, hash)
+}
+
+// SetDisabled disables or enables an account and invalidates cached credentials.
+func (s *Store) SetDisabled(ctx context.Context, id int64, disabled bool) error {
+	return s.updateUser(ctx, id, `UPDATE users SET disabled = ?, auth_version = auth_version + 1 WHERE id = ?`, disabled)
+}
+
+// DeleteUser removes an account with its properties and locks.
+func (s *Store) DeleteUser(ctx context.Context, id int64) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		for _, q := range []string{`DELETE FROM locks WHERE user_id = ?`, `DELETE FROM dead_props WHERE user_id = ?`} {
+			if _, err := tx.ExecContext(ctx, s.q(q), id); err != nil {
+				return fmt.Errorf("store: delete user: %w", err)
+			}
+		}
+		res, err := tx.ExecContext(ctx, s.q(`DELETE FROM users WHERE id = ?`), id)
+		if err != nil {
+			return fmt.Errorf("store: delete user: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNotFound
+		}
+		return nil
+	})
+}
