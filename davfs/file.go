@@ -237,11 +237,15 @@ func activeLockXML(l store.Lock, prefix string) string {
 		left := time.Until(l.Expires).Round(time.Second)
 		timeout = fmt.Sprintf("Second-%d", max(int64(left/time.Second), 0))
 	}
+	scope := "<D:exclusive/>"
+	if l.Shared {
+		scope = "<D:shared/>"
+	}
 	owner := ""
 	if l.OwnerXML != "" {
 		owner = "<D:owner>" + l.OwnerXML + "</D:owner>"
 	}
-	return `<D:activelock xmlns:D="DAV:"><D:locktype><D:write/></D:locktype><D:lockscope><D:exclusive/></D:lockscope>` +
+	return `<D:activelock xmlns:D="DAV:"><D:locktype><D:write/></D:locktype><D:lockscope>` + scope + `</D:lockscope>` +
 		`<D:depth>` + depth + `</D:depth>` + owner + `<D:timeout>` + timeout + `</D:timeout>` +
 		`<D:locktoken><D:href>` + xmlEscape(l.Token) + `</D:href></D:locktoken>` +
 		`<D:lockroot><D:href>` + xmlEscape((&url.URL{Path: prefix + l.Root}).EscapedPath()) + `</D:href></D:lockroot></D:activelock>`

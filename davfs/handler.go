@@ -109,41 +109,44 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	case "DELETE":
-		if !h.checkLocks(rq, lockTarget{name: name, tree: true, member: true}) {
+		if !h.allowed(rq, name, lockTarget{name: name, tree: true, member: true}) {
 			return
 		}
 	case "MKCOL":
-		if !h.checkLocks(rq, lockTarget{name: name, member: true}) {
+		if !h.allowed(rq, name, lockTarget{name: name, member: true}) {
 			return
 		}
 	case "PROPPATCH":
-		if !h.checkLocks(rq, lockTarget{name: name}) {
+		if !h.allowed(rq, name, lockTarget{name: name}) {
 			return
 		}
 	case "COPY", "MOVE":
 		if r.Method == "MOVE" && r.Header.Get("Overwrite") == "" {
 			r.Header.Set("Overwrite", "T") // RFC 4918 §10.6: absent means T
 		}
-		targets := []lockTarget{}
+		dst, ok := h.destination(r)
+		if !ok {
+			break // webdav.Handler answers: 502 for another host, 404 outside the prefix
+		}
+		targets := []lockTarget{{name: dst, tree: true, member: true}}
+		ifResource := dst // as webdav.Handler evaluates untagged If lists of a COPY
 		if r.Method == "MOVE" {
 			targets = append(targets, lockTarget{name: name, tree: true, member: true})
+			ifResource = name
 		}
-		if dst, ok := h.destination(r); ok {
-			targets = append(targets, lockTarget{name: dst, tree: true, member: true})
-		}
-		if !h.checkLocks(rq, targets...) {
+		if !h.allowed(rq, ifResource, targets...) {
 			return
 		}
 	case "LOCK":
-		// A lock on a new name creates an empty file; its folder must exist.
-		if r.ContentLength != 0 && name != "/" {
-			if _, err := fsys.stat(r.Context(), name); errors.Is(err, fs.ErrNotExist) {
-				if p, err := fsys.stat(r.Context(), path.Dir(name)); err != nil || !p.IsDir {
-					http.Error(w, "Conflict: the parent folder does not exist", http.StatusConflict)
-					return
-				}
-			}
-		}
+		h.lock(rq)
+		return
+	case "UNLOCK":
+		h.unlock(rq)
+		return
+	case "POST":
+		w.Header().Set("Allow", Allowed)
+		http.Error(w, "Method Not Allowed", http.StatusMethodNotAllowed)
+		return
 	}
 	dav := &webdav.Handler{
 		Prefix:     h.Prefix,
@@ -260,17 +263,17 @@ type lockTarget struct {
 	tree, member bool
 }
 
-// checkLocks answers 423 Locked, and returns false, when a lock whose token
-// the request's If header does not submit covers a target. A malformed If
-// header gets 400.
-func (h *Handler) checkLocks(rq *request, targets ...lockTarget) bool {
+// allowed checks a modifying request's preconditions in RFC 4918 order and
+// answers when they fail: 400 for a malformed If header, 412 when no If list
+// holds (untagged lists apply to ifResource), then 423 when a lock blocks a
+// target: an exclusive lock whose token is not submitted, or shared locks
+// none of whose tokens is.
+func (h *Handler) allowed(rq *request, ifResource string, targets ...lockTarget) bool {
+	if !h.ifHolds(rq, ifResource) {
+		return false
+	}
 	submitted := map[string]bool{}
-	if hdr := rq.r.Header.Get("If"); hdr != "" {
-		lists, err := parseIf(hdr)
-		if err != nil {
-			http.Error(rq.w, "Bad Request: malformed If header", http.StatusBadRequest)
-			return false
-		}
+	if lists, err := parseIf(rq.r.Header.Get("If")); err == nil {
 		submitted = submittedTokens(lists)
 	}
 	locks, err := rq.fs.activeLocks(rq.r.Context())
@@ -279,18 +282,35 @@ func (h *Handler) checkLocks(rq *request, targets ...lockTarget) bool {
 		return false
 	}
 	for _, t := range targets {
+		blocker, sharedBlocker, sharedHeld := "", "", false
 		for _, l := range locks {
-			blocks := l.Covers(t.name) ||
-				(t.tree && store.IsBelow(l.Root, t.name)) ||
-				(t.member && t.name != "/" && l.Root == path.Dir(t.name))
-			if blocks && !submitted[l.Token] {
-				writeDAVError(rq.w, http.StatusLocked,
-					"<D:lock-token-submitted><D:href>"+xmlEscape(h.href(l.Root))+"</D:href></D:lock-token-submitted>")
-				return false
+			switch {
+			case !t.blockedBy(l):
+			case submitted[l.Token]:
+				sharedHeld = sharedHeld || l.Shared
+			case l.Shared:
+				sharedBlocker = l.Root
+			default:
+				blocker = l.Root
 			}
+		}
+		if blocker == "" && !sharedHeld {
+			blocker = sharedBlocker
+		}
+		if blocker != "" {
+			writeDAVError(rq.w, http.StatusLocked,
+				"<D:lock-token-submitted><D:href>"+xmlEscape(h.href(blocker))+"</D:href></D:lock-token-submitted>")
+			return false
 		}
 	}
 	return true
+}
+
+// blockedBy reports whether lock l restricts changing t.
+func (t lockTarget) blockedBy(l store.Lock) bool {
+	return l.Covers(t.name) ||
+		(t.tree && store.IsBelow(l.Root, t.name)) ||
+		(t.member && t.name != "/" && l.Root == path.Dir(t.name))
 }
 
 // href turns a name into the escaped URL path clients use.
@@ -298,19 +318,21 @@ func (h *Handler) href(name string) string {
 	return (&url.URL{Path: h.Prefix + name}).EscapedPath()
 }
 
-// ifHolds evaluates the If header for a request webdav.Handler does not
-// serve: true when it is absent or any of its lists holds.
-func (h *Handler) ifHolds(rq *request) (bool, error) {
+// ifHolds evaluates the If header: true when it is absent or any of its
+// lists holds; otherwise it answers 400 or 412 and returns false. Untagged
+// lists apply to resource.
+func (h *Handler) ifHolds(rq *request, resource string) bool {
 	hdr := rq.r.Header.Get("If")
 	if hdr == "" {
-		return true, nil
+		return true
 	}
 	lists, err := parseIf(hdr)
 	if err != nil {
-		return false, err
+		http.Error(rq.w, "Bad Request: malformed If header", http.StatusBadRequest)
+		return false
 	}
 	for _, l := range lists {
-		name := rq.name
+		name := resource
 		if l.Resource != "" {
 			u, err := url.Parse(l.Resource)
 			if err != nil || (u.Host != "" && u.Host != rq.r.Host) {
@@ -326,13 +348,15 @@ func (h *Handler) ifHolds(rq *request) (bool, error) {
 		}
 		ok, err := rq.ls.listTrue(name, l.Conditions)
 		if err != nil {
-			return false, err
+			h.storageError(rq, "if", err)
+			return false
 		}
 		if ok {
-			return true, nil
+			return true
 		}
 	}
-	return false, nil
+	http.Error(rq.w, "Precondition Failed", http.StatusPreconditionFailed)
+	return false
 }
 
 func (h *Handler) get(rq *request) {
@@ -415,17 +439,7 @@ func (h *Handler) put(rq *request) {
 		http.Error(w, "Precondition Failed", http.StatusPreconditionFailed)
 		return
 	}
-	if !h.checkLocks(rq, lockTarget{name: rq.name, member: !exists}) {
-		return
-	}
-	if ok, err := h.ifHolds(rq); err != nil || !ok {
-		if errors.Is(err, errBadIf) {
-			http.Error(w, "Bad Request: malformed If header", http.StatusBadRequest)
-		} else if err != nil {
-			h.storageError(rq, "if", err)
-		} else {
-			http.Error(w, "Precondition Failed", http.StatusPreconditionFailed)
-		}
+	if !h.allowed(rq, rq.name, lockTarget{name: rq.name, member: !exists}) {
 		return
 	}
 	body := &bodyReader{r: r.Body}

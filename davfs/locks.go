@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"golang.org/x/net/webdav"
@@ -90,39 +91,70 @@ func (ls *LockSystem) Confirm(now time.Time, name0, name1 string, conditions ...
 	return func() {}, nil
 }
 
-// Create implements webdav.LockSystem.
+// requestTokenPrefix marks the tokens of webdav.Handler's per-request locks.
+const requestTokenPrefix = "urn:docuvault:request:"
+
+// Create implements webdav.LockSystem. davfs serves LOCK itself, so the
+// only caller is webdav.Handler taking its per-request lock (infinite
+// duration) for a write without an If header. Such a lock is checked
+// against the stored locks but not stored: it lives as long as the request,
+// and a crash cannot leave it behind.
 func (ls *LockSystem) Create(now time.Time, d webdav.LockDetails) (string, error) {
 	root, err := cleanName(d.Root)
 	if err != nil {
 		return "", err
 	}
-	l := store.Lock{
-		Token: newToken(), UserID: ls.fs.user.ID, Root: root, ZeroDepth: d.ZeroDepth,
-		OwnerXML: d.OwnerXML, Timeout: d.Duration, Expires: now.Add(d.Duration),
+	want := store.Lock{Root: root, ZeroDepth: d.ZeroDepth}
+	if d.Duration >= 0 {
+		l, err := ls.create(now, want, d.OwnerXML, d.Duration)
+		return l.Token, err
 	}
-	err = ls.fs.store.CreateLock(ls.ctx, l, now)
+	locks, err := ls.fs.activeLocks(ls.ctx)
+	if err != nil {
+		return "", err
+	}
+	for _, l := range locks {
+		if l.Conflicts(want) {
+			return "", webdav.ErrLocked
+		}
+	}
+	return requestTokenPrefix + newToken(), nil
+}
+
+// create stores a new lock, or returns webdav.ErrLocked on a conflict.
+func (ls *LockSystem) create(now time.Time, l store.Lock, owner string, timeout time.Duration) (store.Lock, error) {
+	l.Token, l.UserID, l.OwnerXML, l.Timeout, l.Expires = newToken(), ls.fs.user.ID, owner, timeout, now.Add(timeout)
+	err := ls.fs.store.CreateLock(ls.ctx, l, now)
 	ls.fs.forget()
 	if errors.Is(err, store.ErrLocked) {
-		return "", webdav.ErrLocked
+		return store.Lock{}, webdav.ErrLocked
 	}
-	return l.Token, err
+	return l, err
 }
 
 // Refresh implements webdav.LockSystem.
 func (ls *LockSystem) Refresh(now time.Time, token string, d time.Duration) (webdav.LockDetails, error) {
-	l, err := ls.fs.store.RefreshLock(ls.ctx, ls.fs.user.ID, token, d, now)
-	ls.fs.forget()
-	if errors.Is(err, store.ErrNotFound) {
-		return webdav.LockDetails{}, webdav.ErrNoSuchLock
-	}
+	l, err := ls.refresh(now, token, d)
 	if err != nil {
 		return webdav.LockDetails{}, err
 	}
 	return webdav.LockDetails{Root: l.Root, Duration: l.Timeout, OwnerXML: l.OwnerXML, ZeroDepth: l.ZeroDepth}, nil
 }
 
+func (ls *LockSystem) refresh(now time.Time, token string, d time.Duration) (store.Lock, error) {
+	l, err := ls.fs.store.RefreshLock(ls.ctx, ls.fs.user.ID, token, d, now)
+	ls.fs.forget()
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Lock{}, webdav.ErrNoSuchLock
+	}
+	return l, err
+}
+
 // Unlock implements webdav.LockSystem.
 func (ls *LockSystem) Unlock(now time.Time, token string) error {
+	if strings.HasPrefix(token, requestTokenPrefix) {
+		return nil
+	}
 	err := ls.fs.store.DeleteLock(ls.ctx, ls.fs.user.ID, token)
 	ls.fs.forget()
 	if errors.Is(err, store.ErrNotFound) {

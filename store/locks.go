@@ -12,13 +12,15 @@ import (
 // ErrLocked means a new lock conflicts with an existing one.
 var ErrLocked = errors.New("store: locked")
 
-// Lock is an exclusive WebDAV write lock on Root (and, unless ZeroDepth,
-// everything below it). Timeout < 0 means infinite; Expires is then zero.
+// Lock is a WebDAV write lock on Root (and, unless ZeroDepth, everything
+// below it), exclusive unless Shared. Timeout < 0 means infinite; Expires
+// is then zero.
 type Lock struct {
 	Token     string
 	UserID    int64
 	Root      string
 	ZeroDepth bool
+	Shared    bool
 	OwnerXML  string
 	Timeout   time.Duration
 	Expires   time.Time
@@ -29,9 +31,10 @@ func (l Lock) Covers(p string) bool {
 	return l.Root == p || (!l.ZeroDepth && IsBelow(p, l.Root))
 }
 
-// conflicts reports whether two exclusive locks cannot coexist.
-func (l Lock) conflicts(o Lock) bool {
-	return l.Covers(o.Root) || o.Covers(l.Root)
+// Conflicts reports whether two locks cannot coexist: they overlap and at
+// least one is exclusive.
+func (l Lock) Conflicts(o Lock) bool {
+	return (l.Covers(o.Root) || o.Covers(l.Root)) && !(l.Shared && o.Shared)
 }
 
 // IsBelow reports whether p is strictly below dir.
@@ -49,7 +52,7 @@ func expiresMs(l Lock) int64 {
 	return l.Expires.UnixMilli()
 }
 
-const lockCols = `token, user_id, root, zero_depth, owner_xml, timeout_ms, expires_at`
+const lockCols = `token, user_id, root, zero_depth, shared, owner_xml, timeout_ms, expires_at`
 
 func scanLocks(rows *sql.Rows) ([]Lock, error) {
 	defer rows.Close()
@@ -57,7 +60,7 @@ func scanLocks(rows *sql.Rows) ([]Lock, error) {
 	for rows.Next() {
 		var l Lock
 		var timeoutMs, expires int64
-		if err := rows.Scan(&l.Token, &l.UserID, &l.Root, &l.ZeroDepth, &l.OwnerXML, &timeoutMs, &expires); err != nil {
+		if err := rows.Scan(&l.Token, &l.UserID, &l.Root, &l.ZeroDepth, &l.Shared, &l.OwnerXML, &timeoutMs, &expires); err != nil {
 			return nil, fmt.Errorf("store: locks: %w", err)
 		}
 		l.Timeout = time.Duration(timeoutMs) * time.Millisecond
@@ -107,12 +110,12 @@ func (s *Store) CreateLock(ctx context.Context, l Lock, now time.Time) error {
 			return err
 		}
 		for _, o := range existing {
-			if o.conflicts(l) {
+			if o.Conflicts(l) {
 				return ErrLocked
 			}
 		}
-		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO locks (`+lockCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)`),
-			l.Token, l.UserID, l.Root, l.ZeroDepth, l.OwnerXML, l.Timeout.Milliseconds(), expiresMs(l)); err != nil {
+		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO locks (`+lockCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
+			l.Token, l.UserID, l.Root, l.ZeroDepth, l.Shared, l.OwnerXML, l.Timeout.Milliseconds(), expiresMs(l)); err != nil {
 			return fmt.Errorf("store: lock: %w", err)
 		}
 		return nil
@@ -135,8 +138,11 @@ func (s *Store) RefreshLock(ctx context.Context, userID int64, token string, tim
 		return Lock{}, fmt.Errorf("store: refresh lock: %w", err)
 	}
 	ls, err := scanLocks(rows)
-	if err != nil || len(ls) == 0 {
-		return Lock{}, errors.Join(ErrNotFound, err)
+	if err != nil {
+		return Lock{}, err
+	}
+	if len(ls) == 0 {
+		return Lock{}, ErrNotFound
 	}
 	return ls[0], nil
 }

@@ -28,6 +28,7 @@ CREATE TABLE locks (
     user_id    BIGINT  NOT NULL REFERENCES users(id) ON DELETE CASCADE,
     root       TEXT COLLATE "C" NOT NULL,
     zero_depth BOOLEAN NOT NULL,
+    shared     BOOLEAN NOT NULL,
     owner_xml  TEXT    NOT NULL,
     timeout_ms BIGINT  NOT NULL,
     expires_at BIGINT  NOT NULL

@@ -26,6 +26,7 @@ CREATE TABLE locks (
     user_id    INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
     root       TEXT    NOT NULL,
     zero_depth INTEGER NOT NULL,
+    shared     INTEGER NOT NULL,
     owner_xml  TEXT    NOT NULL,
     timeout_ms INTEGER NOT NULL,
     expires_at INTEGER NOT NULL
