@@ -30,6 +30,12 @@ type Users interface {
 	UserByName(ctx context.Context, username string) (store.User, error)
 }
 
+// PasswordHasher hashes and verifies passwords; *Hasher implements it.
+type PasswordHasher interface {
+	Hash(ctx context.Context, password string) (string, error)
+	Verify(ctx context.Context, password, encoded string) (bool, error)
+}
+
 // Basic authenticates HTTP Basic credentials. WebDAV clients send them on
 // every request, so a verified credential is remembered for CacheTTL and
 // Argon2 runs once per credential per TTL. The cache entry is bound to the
@@ -37,7 +43,7 @@ type Users interface {
 // so such a change takes effect on the very next request on every replica.
 type Basic struct {
 	Users    Users
-	Hasher   *Hasher
+	Hasher   PasswordHasher
 	Limiter  *Limiter
 	CacheTTL time.Duration
 	Now      func() time.Time
