@@ -268,7 +268,15 @@ func (s *Store) RemoveAll(ctx context.Context, name string) error {
 	if _, err := s.Stat(ctx, name); err != nil {
 		return err
 	}
-	if err := s.root.RemoveAll(rel(name)); err != nil {
+	// An upload landing in the folder meanwhile leaves it not empty; its
+	// temporary file is gone on the next pass.
+	var err error
+	for range 5 {
+		if err = s.root.RemoveAll(rel(name)); err == nil || !isNotEmpty(err) {
+			break
+		}
+	}
+	if err != nil {
 		return wrap("remove", name, err)
 	}
 	return nil
