@@ -37,10 +37,10 @@ type Hasher struct {
 }
 
 // NewHasher returns a Hasher with the given parameters allowing concurrent
-// hashes (0 means one per CPU).
+// hashes (0 means one per CPU, at most 4: each costs p.Memory).
 func NewHasher(p Params, concurrent int) *Hasher {
 	if concurrent <= 0 {
-		concurrent = runtime.NumCPU()
+		concurrent = min(runtime.NumCPU(), 4)
 	}
 	return &Hasher{params: p, slots: make(chan struct{}, concurrent)}
 }
