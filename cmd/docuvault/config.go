@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
 	"net"
 	"net/url"
 	"os"
@@ -41,14 +42,15 @@ func (c *config) settings() []setting {
 	}
 }
 
-// bind registers the settings on fs with defaults taken from getenv.
+// bind registers the settings on fs and presets them from getenv. The
+// usage text shows only the built-in defaults: an environment value may hold
+// a database password, and flag errors print the usage.
 func (c *config) bind(fs *flag.FlagSet, getenv func(string) string) {
 	for _, s := range c.settings() {
-		def := s.def
+		fs.StringVar(s.dst, s.flag, s.def, s.usage+" ($"+s.env+")")
 		if v := getenv(s.env); v != "" {
-			def = v
+			*s.dst = v
 		}
-		fs.StringVar(s.dst, s.flag, def, s.usage+" ($"+s.env+")")
 	}
 }
 
@@ -57,6 +59,16 @@ func settingError(c *config, dst *string, why string) error {
 	for _, s := range c.settings() {
 		if s.dst == dst {
 			return fmt.Errorf("invalid --%s ($%s) %q: %s", s.flag, s.env, *dst, why)
+		}
+	}
+	return errors.New(why)
+}
+
+// missingError names a setting that another one requires.
+func missingError(c *config, dst *string, why string) error {
+	for _, s := range c.settings() {
+		if s.dst == dst {
+			return fmt.Errorf("missing --%s ($%s): %s", s.flag, s.env, why)
 		}
 	}
 	return errors.New(why)
@@ -78,22 +90,35 @@ func (c *config) validate() error {
 		return settingError(c, &c.DataDir, "must not be empty")
 	}
 	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
-		return settingError(c, &c.DataDir, "cannot create it: "+errors.Unwrap(err).Error())
+		return settingError(c, &c.DataDir, "cannot create it: "+pathErr(err))
 	}
 	if c.DatabaseURL == "" {
 		c.DatabaseURL = filepath.Join(c.DataDir, "docuvault.db")
 	} else if strings.Contains(c.DatabaseURL, "://") {
 		u, err := url.Parse(c.DatabaseURL)
-		if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Host == "" {
+		// The value is not echoed: it may hold a password. An empty host
+		// is valid (pgx then uses the host parameter or its default).
+		if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
 			return fmt.Errorf("invalid --database-url ($DOCUVAULT_DATABASE_URL): want postgres://user@host/db or a SQLite file path")
 		}
 	}
-	if (c.TLSCert == "") != (c.TLSKey == "") {
-		return settingError(c, &c.TLSCert, "--tls-cert and --tls-key go together")
-	}
-	if c.TLSCert != "" {
-		if _, err := tls.LoadX509KeyPair(c.TLSCert, c.TLSKey); err != nil {
-			return settingError(c, &c.TLSCert, "cannot load the certificate and key: "+err.Error())
+	switch {
+	case c.TLSCert != "" && c.TLSKey == "":
+		return missingError(c, &c.TLSKey, "--tls-cert needs its private key")
+	case c.TLSKey != "" && c.TLSCert == "":
+		return missingError(c, &c.TLSCert, "--tls-key needs its certificate")
+	case c.TLSCert != "":
+		// Read each file first so an unreadable one is named.
+		cert, err := os.ReadFile(c.TLSCert)
+		if err != nil {
+			return settingError(c, &c.TLSCert, "cannot read it: "+pathErr(err))
+		}
+		key, err := os.ReadFile(c.TLSKey)
+		if err != nil {
+			return settingError(c, &c.TLSKey, "cannot read it: "+pathErr(err))
+		}
+		if _, err := tls.X509KeyPair(cert, key); err != nil {
+			return settingError(c, &c.TLSCert, "no usable pair with --tls-key: "+err.Error())
 		}
 	}
 	switch c.LogLevel {
@@ -102,4 +127,14 @@ func (c *config) validate() error {
 		return settingError(c, &c.LogLevel, "want debug, info, warn or error")
 	}
 	return nil
+}
+
+// pathErr is the reason of a file error without the path, which the
+// message already names.
+func pathErr(err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
 }

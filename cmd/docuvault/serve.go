@@ -25,9 +25,18 @@ func logger(c *config, e env) *slog.Logger {
 	return slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: lvl}))
 }
 
+// openDB opens the configured database; a failure names the setting.
+func openDB(ctx context.Context, c *config) (*store.Store, error) {
+	st, err := store.Open(ctx, c.DatabaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("database from --database-url ($DOCUVAULT_DATABASE_URL) or --data: %w", err)
+	}
+	return st, nil
+}
+
 // openStore opens and migrates the configured database.
 func openStore(ctx context.Context, c *config) (*store.Store, error) {
-	st, err := store.Open(ctx, c.DatabaseURL)
+	st, err := openDB(ctx, c)
 	if err != nil {
 		return nil, err
 	}
@@ -63,9 +72,12 @@ func (l *localBackends) For(_ context.Context, u store.User) (backends.Backend, 
 }
 
 func (e env) serve(ctx context.Context, args []string) error {
-	c, _, err := e.flags("serve", args, nil)
+	c, pos, err := e.flags("serve", args, nil)
 	if err != nil {
 		return err
+	}
+	if len(pos) != 0 {
+		return fmt.Errorf("serve: unexpected argument %q (the address goes in --listen)", pos[0])
 	}
 	log := logger(c, e)
 	st, err := openStore(ctx, c)

@@ -18,11 +18,14 @@ import (
 var validUsername = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9._-]{0,63}$`)
 
 func (e env) migrate(ctx context.Context, args []string) error {
-	c, _, err := e.flags("migrate", args, nil)
+	c, pos, err := e.flags("migrate", args, nil)
 	if err != nil {
 		return err
 	}
-	st, err := store.Open(ctx, c.DatabaseURL)
+	if len(pos) != 0 {
+		return fmt.Errorf("migrate: unexpected argument %q", pos[0])
+	}
+	st, err := openDB(ctx, c)
 	if err != nil {
 		return err
 	}
@@ -40,6 +43,11 @@ func (e env) user(ctx context.Context, args []string) error {
 		return errors.New("user: want add, list, passwd, disable, enable or delete")
 	}
 	sub := args[0]
+	switch sub {
+	case "add", "list", "passwd", "disable", "enable", "delete":
+	default:
+		return fmt.Errorf("user: unknown subcommand %q: want add, list, passwd, disable, enable or delete", sub)
+	}
 	var admin, stdinPw bool
 	c, pos, err := e.flags("user "+sub, args[1:], func(fs *flag.FlagSet) {
 		if sub == "add" {
@@ -51,6 +59,15 @@ func (e env) user(ctx context.Context, args []string) error {
 	})
 	if err != nil {
 		return err
+	}
+	// Check the arguments before touching the database.
+	switch {
+	case sub == "list" && len(pos) != 0:
+		return fmt.Errorf("user list: unexpected argument %q", pos[0])
+	case sub != "list" && len(pos) != 1:
+		return fmt.Errorf("user %s: want exactly one username", sub)
+	case sub == "add" && !validUsername.MatchString(pos[0]):
+		return fmt.Errorf("user add: invalid username %q: use 1-64 letters, digits, '.', '_' or '-'", pos[0])
 	}
 	st, err := openStore(ctx, c)
 	if err != nil {
@@ -71,9 +88,6 @@ func (e env) user(ctx context.Context, args []string) error {
 		}
 		return tw.Flush()
 	}
-	if len(pos) != 1 {
-		return fmt.Errorf("user %s: want exactly one username", sub)
-	}
 	name := pos[0]
 	password := func() (string, bool, error) {
 		if stdinPw {
@@ -84,9 +98,6 @@ func (e env) user(ctx context.Context, args []string) error {
 	}
 	switch sub {
 	case "add":
-		if !validUsername.MatchString(name) {
-			return fmt.Errorf("user add: invalid username %q: use 1-64 letters, digits, '.', '_' or '-'", name)
-		}
 		pw, generated, err := password()
 		if err != nil {
 			return err
