@@ -56,7 +56,7 @@ type Server struct {
 	DataDir string
 	DBURL   string
 	Cmd     *exec.Cmd
-	Stderr  *bytes.Buffer
+	Stderr  *Log // the server's standard error, safe to read while it runs
 	t       testing.TB
 }
 
@@ -76,14 +76,14 @@ func Start(t testing.TB, o Options) *Server {
 	if o.DataDir == "" {
 		o.DataDir = t.TempDir()
 	}
-	s := &Server{DataDir: o.DataDir, DBURL: o.DatabaseURL, Stderr: &bytes.Buffer{}, t: t}
+	s := &Server{DataDir: o.DataDir, DBURL: o.DatabaseURL, Stderr: &Log{}, t: t}
 	args := []string{"serve", "--listen", "127.0.0.1:0", "--data", o.DataDir}
 	if o.DatabaseURL != "" {
 		args = append(args, "--database-url", o.DatabaseURL)
 	}
 	cmd := exec.Command(Binary(t), args...)
 	cmd.Env = append(os.Environ(), o.Env...)
-	cmd.Stderr = &lockedBuffer{b: s.Stderr}
+	cmd.Stderr = s.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -114,15 +114,22 @@ func Start(t testing.TB, o Options) *Server {
 	return s
 }
 
-type lockedBuffer struct {
+// Log collects a process's output for concurrent reading.
+type Log struct {
 	mu sync.Mutex
-	b  *bytes.Buffer
+	b  bytes.Buffer
 }
 
-func (l *lockedBuffer) Write(p []byte) (int, error) {
+func (l *Log) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.Write(p)
+}
+
+func (l *Log) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // Run runs a docuvault admin command against the server's data and
