@@ -52,7 +52,6 @@ func setup(t *testing.T) (*Basic, fakeUsers, *countingHasher, *clock) {
 	return b, users, h, c
 }
 
-
 func auth(b *Basic, user, pass, addr string) (store.User, error) {
 	r := httptest.NewRequest("PROPFIND", "/dav/", nil)
 	r.RemoteAddr = addr + ":4000"

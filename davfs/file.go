@@ -275,6 +275,18 @@ func (f *FS) newWriter(ctx context.Context, name string) *writer {
 }
 
 func (w *writer) Write(p []byte) (int, error) { return w.pw.Write(p) }
+
+// ReadFrom streams r into the upload. webdav.Handler's COPY calls io.Copy
+// and then Close whatever happened, so a failed read must abort the upload
+// here, or Close would store a truncated copy.
+func (w *writer) ReadFrom(r io.Reader) (int64, error) {
+	n, err := io.Copy(w.pw, r)
+	if err != nil {
+		w.pw.CloseWithError(err)
+	}
+	return n, err
+}
+
 func (w *writer) Close() error {
 	w.pw.Close()
 	return <-w.done

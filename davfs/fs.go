@@ -111,6 +111,10 @@ func (f *FS) stat(ctx context.Context, name string) (backends.FileInfo, error) {
 		return backends.FileInfo{}, fmt.Errorf("davfs: stat %q: %w", name, fs.ErrNotExist)
 	}
 	fi, err := f.backend.Stat(ctx, name)
+	if errors.Is(err, fs.ErrInvalid) {
+		// A path through a file ("/a.txt/b"): no such resource.
+		return fi, fmt.Errorf("davfs: stat %q: %w", name, fs.ErrNotExist)
+	}
 	if err != nil {
 		return fi, err
 	}
@@ -302,9 +306,25 @@ func (f *FS) OpenFile(ctx context.Context, name string, flag int, _ os.FileMode)
 }
 
 // put stores r at name atomically and forgets cached state.
+//
+// A derived ETag changes only with the modification time or size, and
+// file systems stamp times from a coarse clock (Linux: a few ms), so a quick
+// replacement can keep the previous version's time. put then sets the time
+// just past it: versions get strictly increasing times and distinct ETags.
 func (f *FS) put(ctx context.Context, name string, r io.Reader, size int64) (backends.FileInfo, error) {
 	defer f.forget()
-	return f.backend.Put(ctx, name, r, size)
+	old, oldErr := f.stat(ctx, name)
+	fi, err := f.backend.Put(ctx, name, r, size)
+	tc, ok := f.backend.(backends.Toucher)
+	if err != nil || oldErr != nil || old.IsDir || fi.ETag != "" || fi.ModTime.After(old.ModTime) || !ok {
+		return fi, err
+	}
+	if tc.Touch(ctx, name, old.ModTime.Add(time.Microsecond)) == nil {
+		if nfi, err := f.backend.Stat(ctx, name); err == nil {
+			return nfi, nil
+		}
+	}
+	return fi, nil // stored; only the ETag may repeat
 }
 
 // touch sets a modification time when the backend supports it.
@@ -337,7 +357,7 @@ func (f *FS) activeLocks(ctx context.Context) ([]store.Lock, error) {
 func (f *FS) deadProps(ctx context.Context, name string) ([]store.Prop, error) {
 	dir := path.Dir(name)
 	f.mu.Lock()
-	if f.propsLoaded[dir] {
+	if f.propsLoaded[dir] && name != "/" {
 		p := f.props[name]
 		f.mu.Unlock()
 		return p, nil

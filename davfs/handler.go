@@ -124,9 +124,17 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if r.Method == "MOVE" && r.Header.Get("Overwrite") == "" {
 			r.Header.Set("Overwrite", "T") // RFC 4918 §10.6: absent means T
 		}
-		dst, ok := h.destination(r)
-		if !ok {
-			break // webdav.Handler answers: 502 for another host, 404 outside the prefix
+		dst, status := h.destination(r)
+		if status != 0 {
+			http.Error(w, http.StatusText(status)+": unusable Destination", status)
+			return
+		}
+		// webdav.Handler compares the raw paths only; a Destination spelled
+		// differently ("/a/", "/./a") or a relative of the source would be
+		// deleted as the overwritten destination, and the source with it.
+		if dst == name || store.IsBelow(dst, name) || store.IsBelow(name, dst) {
+			http.Error(w, "Forbidden: the Destination overlaps the source", http.StatusForbidden)
+			return
 		}
 		targets := []lockTarget{{name: dst, tree: true, member: true}}
 		ifResource := dst // as webdav.Handler evaluates untagged If lists of a COPY
@@ -148,10 +156,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "Method Not Allowed", http.StatusMethodNotAllowed)
 		return
 	}
+	// The If header and locks are judged above, once: webdav.Handler would
+	// judge the If header again by its own rules (it skips tagged lists
+	// without a host, which RFC 4918 allows), so it sees neither.
+	r.Header.Del("If")
 	dav := &webdav.Handler{
 		Prefix:     h.Prefix,
 		FileSystem: fsys,
-		LockSystem: rq.ls,
+		LockSystem: checkedLocks{},
 		Logger: func(r *http.Request, err error) {
 			if err != nil {
 				h.log().Debug("webdav", "method", r.Method, "path", r.URL.Path, "err", err)
@@ -169,21 +181,49 @@ func (h *Handler) strip(p string) (string, bool) {
 	return "/" + rest, ok
 }
 
-// destination returns the cleaned name a COPY or MOVE writes to, when the
-// Destination header names this server and prefix. webdav.Handler answers
-// the other cases (502 for another host, 404 outside the prefix).
-func (h *Handler) destination(r *http.Request) (string, bool) {
-	u, err := url.Parse(r.Header.Get("Destination"))
-	if err != nil || (u.Host != "" && u.Host != r.Host) {
-		return "", false
+// destination returns the cleaned name a COPY or MOVE writes to, or the
+// status refusing its Destination header: 400 when missing or malformed, 502
+// when it names another server or a URL outside the prefix (RFC 4918
+// §9.8.5: "another server, repository, or URL namespace").
+func (h *Handler) destination(r *http.Request) (string, int) {
+	hdr := r.Header.Get("Destination")
+	u, err := url.Parse(hdr)
+	if hdr == "" || err != nil {
+		return "", http.StatusBadRequest
+	}
+	if u.Host != "" && u.Host != r.Host {
+		return "", http.StatusBadGateway
 	}
 	rel, ok := h.strip(u.Path)
 	if !ok {
-		return "", false
+		return "", http.StatusBadGateway
 	}
 	n, err := cleanName(rel)
-	return n, err == nil
+	if err != nil {
+		return "", http.StatusBadRequest
+	}
+	return n, 0
 }
+
+// checkedLocks is the webdav.LockSystem of requests whose If header and
+// locks davfs has already checked: it confirms and grants everything.
+// webdav.Handler calls it only for its per-request locks; davfs serves
+// LOCK and UNLOCK itself.
+type checkedLocks struct{}
+
+func (checkedLocks) Confirm(time.Time, string, string, ...webdav.Condition) (func(), error) {
+	return func() {}, nil
+}
+
+func (checkedLocks) Create(time.Time, webdav.LockDetails) (string, error) {
+	return "urn:docuvault:checked", nil
+}
+
+func (checkedLocks) Refresh(time.Time, string, time.Duration) (webdav.LockDetails, error) {
+	return webdav.LockDetails{}, webdav.ErrNoSuchLock
+}
+
+func (checkedLocks) Unlock(time.Time, string) error { return nil }
 
 func (h *Handler) authError(w http.ResponseWriter, r *http.Request, err error) {
 	var te *auth.ThrottledError

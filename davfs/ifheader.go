@@ -17,82 +17,79 @@ type ifList struct {
 
 var errBadIf = errors.New("davfs: malformed If header")
 
-// parseIf parses an If header value into its condition lists.
+// parseIf parses an If header value into its condition lists:
+//
+//	If = 1*No-tag-list | 1*Tagged-list
+//	Tagged-list = Resource-Tag 1*List
+//	List = "(" 1*Condition ")"
+//	Condition = ["Not"] ("<" state-token ">" | "[" entity-tag "]")
+//
+// Tags and tokens end at the first '>', entity tags at the first ']', as in
+// webdav.Handler, which parses the header again.
 func parseIf(s string) ([]ifList, error) {
 	var out []ifList
-	resource := ""
-	tagged := false
-	s = strings.TrimSpace(s)
-	for s != "" {
+	resource, tagged, lists := "", false, 0 // lists: since the last tag
+	for s = trimLWS(s); s != ""; s = trimLWS(s) {
 		switch s[0] {
 		case '<':
-			end := strings.IndexByte(s, '>')
-			if end < 0 || (len(out) > 0 && !tagged) {
+			if len(out) > 0 && !tagged || tagged && lists == 0 {
 				return nil, errBadIf
 			}
-			resource, tagged = s[1:end], true
-			s = s[end+1:]
+			tag, rest, ok := strings.Cut(s[1:], ">")
+			if !ok || tag == "" {
+				return nil, errBadIf
+			}
+			resource, tagged, lists, s = tag, true, 0, rest
 		case '(':
-			end := strings.IndexByte(s, ')')
-			if end < 0 {
-				return nil, errBadIf
-			}
-			conds, err := parseConditions(s[1:end])
+			conds, rest, err := parseConditions(s[1:])
 			if err != nil {
 				return nil, err
 			}
-			if tagged && resource == "" {
-				return nil, errBadIf
-			}
 			out = append(out, ifList{Resource: resource, Conditions: conds})
-			s = s[end+1:]
+			lists, s = lists+1, rest
 		default:
 			return nil, errBadIf
 		}
-		s = strings.TrimSpace(s)
 	}
-	if len(out) == 0 {
+	if len(out) == 0 || tagged && lists == 0 {
 		return nil, errBadIf
 	}
 	return out, nil
 }
 
-func parseConditions(s string) ([]webdav.Condition, error) {
+// parseConditions reads the conditions of one list up to and including its
+// closing ')' and returns them with the rest of s.
+func parseConditions(s string) ([]webdav.Condition, string, error) {
 	var out []webdav.Condition
-	s = strings.TrimSpace(s)
-	for s != "" {
+	for s = trimLWS(s); ; s = trimLWS(s) {
+		if s == "" {
+			return nil, "", errBadIf
+		}
+		if s[0] == ')' {
+			if len(out) == 0 {
+				return nil, "", errBadIf
+			}
+			return out, s[1:], nil
+		}
 		var c webdav.Condition
 		if len(s) >= 3 && strings.EqualFold(s[:3], "not") {
-			c.Not = true
-			s = strings.TrimSpace(s[3:])
+			c.Not, s = true, trimLWS(s[3:])
 		}
-		if s == "" {
-			return nil, errBadIf
+		var ok bool
+		switch {
+		case strings.HasPrefix(s, "<"):
+			c.Token, s, ok = strings.Cut(s[1:], ">")
+		case strings.HasPrefix(s, "["):
+			c.ETag, s, ok = strings.Cut(s[1:], "]")
 		}
-		switch s[0] {
-		case '<':
-			end := strings.IndexByte(s, '>')
-			if end < 0 {
-				return nil, errBadIf
-			}
-			c.Token, s = s[1:end], s[end+1:]
-		case '[':
-			end := strings.IndexByte(s, ']')
-			if end < 0 {
-				return nil, errBadIf
-			}
-			c.ETag, s = s[1:end], s[end+1:]
-		default:
-			return nil, errBadIf
+		if !ok || c.Token == "" && c.ETag == "" {
+			return nil, "", errBadIf
 		}
 		out = append(out, c)
-		s = strings.TrimSpace(s)
 	}
-	if len(out) == 0 {
-		return nil, errBadIf
-	}
-	return out, nil
 }
+
+func trimLWS(s string) string { return strings.TrimLeft(s, " \t") }
 
 // submittedTokens returns every lock token named positively in the lists:
 // these are the locks the client claims to hold.

@@ -15,7 +15,9 @@ import (
 
 // LockSystem is a webdav.LockSystem over the database, bound to one user
 // and one request. Tokens of another user are unknown to it. Because the
-// state lives in the database, every replica sees every lock.
+// state lives in the database, every replica sees every lock. A lock is gone
+// for every method once the now it is given reaches the lock's expiry.
+// davfs/locktest states the whole contract.
 type LockSystem struct {
 	ctx context.Context
 	fs  *FS
@@ -37,12 +39,29 @@ func newToken() string {
 	return fmt.Sprintf("urn:uuid:%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
 }
 
-// condTrue evaluates one If-header condition against resource name.
-func (ls *LockSystem) condTrue(name string, c webdav.Condition) (bool, error) {
+// locksAt returns the user's locks unexpired at now. The request's cache
+// holds the locks unexpired when it was loaded; a later now drops more.
+func (ls *LockSystem) locksAt(now time.Time) ([]store.Lock, error) {
+	all, err := ls.fs.activeLocks(ls.ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []store.Lock
+	for _, l := range all {
+		if l.Expires.IsZero() || l.Expires.After(now) {
+			out = append(out, l)
+		}
+	}
+	return out, nil
+}
+
+// condTrue evaluates one If-header condition against resource name. A
+// condition with neither a token nor an ETag never holds, even negated.
+func (ls *LockSystem) condTrue(now time.Time, name string, c webdav.Condition) (bool, error) {
 	var v bool
 	switch {
 	case c.Token != "":
-		locks, err := ls.fs.activeLocks(ls.ctx)
+		locks, err := ls.locksAt(now)
 		if err != nil {
 			return false, err
 		}
@@ -54,14 +73,20 @@ func (ls *LockSystem) condTrue(name string, c webdav.Condition) (bool, error) {
 	case c.ETag != "":
 		fi, err := ls.fs.stat(ls.ctx, name)
 		v = err == nil && etag(fi) == c.ETag
+	default:
+		return false, nil
 	}
 	return v != c.Not, nil
 }
 
-// listTrue reports whether every condition of one list holds for name.
+// listTrue reports whether every condition of one list holds for name now.
 func (ls *LockSystem) listTrue(name string, conds []webdav.Condition) (bool, error) {
+	return ls.listTrueAt(time.Now(), name, conds)
+}
+
+func (ls *LockSystem) listTrueAt(now time.Time, name string, conds []webdav.Condition) (bool, error) {
 	for _, c := range conds {
-		ok, err := ls.condTrue(name, c)
+		ok, err := ls.condTrue(now, name, c)
 		if err != nil || !ok {
 			return false, err
 		}
@@ -81,7 +106,7 @@ func (ls *LockSystem) Confirm(now time.Time, name0, name1 string, conditions ...
 	if err != nil {
 		return nil, webdav.ErrConfirmationFailed
 	}
-	ok, err := ls.listTrue(n, conditions)
+	ok, err := ls.listTrueAt(now, n, conditions)
 	if err != nil {
 		return nil, err
 	}
@@ -109,7 +134,7 @@ func (ls *LockSystem) Create(now time.Time, d webdav.LockDetails) (string, error
 		l, err := ls.create(now, want, d.OwnerXML, d.Duration)
 		return l.Token, err
 	}
-	locks, err := ls.fs.activeLocks(ls.ctx)
+	locks, err := ls.locksAt(now)
 	if err != nil {
 		return "", err
 	}
@@ -155,7 +180,7 @@ func (ls *LockSystem) Unlock(now time.Time, token string) error {
 	if strings.HasPrefix(token, requestTokenPrefix) {
 		return nil
 	}
-	err := ls.fs.store.DeleteLock(ls.ctx, ls.fs.user.ID, token)
+	err := ls.fs.store.DeleteLock(ls.ctx, ls.fs.user.ID, token, now)
 	ls.fs.forget()
 	if errors.Is(err, store.ErrNotFound) {
 		return webdav.ErrNoSuchLock

@@ -52,6 +52,15 @@ func expiresMs(l Lock) int64 {
 	return l.Expires.UnixMilli()
 }
 
+// timeoutMs stores an infinite timeout as -1: Milliseconds would round a
+// small negative Duration to 0, which reads back as a finite timeout.
+func timeoutMs(d time.Duration) int64 {
+	if d < 0 {
+		return -1
+	}
+	return d.Milliseconds()
+}
+
 const lockCols = `token, user_id, root, zero_depth, shared, owner_xml, timeout_ms, expires_at`
 
 func scanLocks(rows *sql.Rows) ([]Lock, error) {
@@ -59,11 +68,14 @@ func scanLocks(rows *sql.Rows) ([]Lock, error) {
 	var out []Lock
 	for rows.Next() {
 		var l Lock
-		var timeoutMs, expires int64
-		if err := rows.Scan(&l.Token, &l.UserID, &l.Root, &l.ZeroDepth, &l.Shared, &l.OwnerXML, &timeoutMs, &expires); err != nil {
+		var tms, expires int64
+		if err := rows.Scan(&l.Token, &l.UserID, &l.Root, &l.ZeroDepth, &l.Shared, &l.OwnerXML, &tms, &expires); err != nil {
 			return nil, fmt.Errorf("store: locks: %w", err)
 		}
-		l.Timeout = time.Duration(timeoutMs) * time.Millisecond
+		l.Timeout = time.Duration(tms) * time.Millisecond
+		if tms < 0 {
+			l.Timeout = -1
+		}
 		if expires != 0 {
 			l.Expires = time.UnixMilli(expires)
 		}
@@ -115,7 +127,7 @@ func (s *Store) CreateLock(ctx context.Context, l Lock, now time.Time) error {
 			}
 		}
 		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO locks (`+lockCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
-			l.Token, l.UserID, l.Root, l.ZeroDepth, l.Shared, l.OwnerXML, l.Timeout.Milliseconds(), expiresMs(l)); err != nil {
+			l.Token, l.UserID, l.Root, l.ZeroDepth, l.Shared, l.OwnerXML, timeoutMs(l.Timeout), expiresMs(l)); err != nil {
 			return fmt.Errorf("store: lock: %w", err)
 		}
 		return nil
@@ -126,7 +138,7 @@ func (s *Store) CreateLock(ctx context.Context, l Lock, now time.Time) error {
 func (s *Store) RefreshLock(ctx context.Context, userID int64, token string, timeout time.Duration, now time.Time) (Lock, error) {
 	l := Lock{Timeout: timeout, Expires: now.Add(timeout)}
 	res, err := s.exec(ctx, `UPDATE locks SET timeout_ms = ?, expires_at = ? WHERE user_id = ? AND token = ? AND (expires_at = 0 OR expires_at > ?)`,
-		timeout.Milliseconds(), expiresMs(l), userID, token, now.UnixMilli())
+		timeoutMs(timeout), expiresMs(l), userID, token, now.UnixMilli())
 	if err != nil {
 		return Lock{}, fmt.Errorf("store: refresh lock: %w", err)
 	}
@@ -147,9 +159,11 @@ func (s *Store) RefreshLock(ctx context.Context, userID int64, token string, tim
 	return ls[0], nil
 }
 
-// DeleteLock removes one lock of the user; ErrNotFound if there is none.
-func (s *Store) DeleteLock(ctx context.Context, userID int64, token string) error {
-	res, err := s.exec(ctx, `DELETE FROM locks WHERE user_id = ? AND token = ?`, userID, token)
+// DeleteLock removes one unexpired lock of the user; ErrNotFound if there
+// is none.
+func (s *Store) DeleteLock(ctx context.Context, userID int64, token string, now time.Time) error {
+	res, err := s.exec(ctx, `DELETE FROM locks WHERE user_id = ? AND token = ? AND (expires_at = 0 OR expires_at > ?)`,
+		userID, token, now.UnixMilli())
 	if err != nil {
 		return fmt.Errorf("store: unlock: %w", err)
 	}

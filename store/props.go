@@ -28,7 +28,9 @@ func (s *Store) Props(ctx context.Context, userID int64, p string) ([]Prop, erro
 // PropsIn returns the properties of every direct child of dir, by path, in
 // one query (PROPFIND Depth 1 asks for a whole folder at once).
 func (s *Store) PropsIn(ctx context.Context, userID int64, dir string) (map[string][]Prop, error) {
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT path, ns, name, lang, xml FROM dead_props WHERE user_id = ? AND parent = ?`), userID, dir)
+	// The root is its own parent ("/"); it is not its own child.
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT path, ns, name, lang, xml FROM dead_props WHERE user_id = ? AND parent = ? AND path <> ?`),
+		userID, dir, dir)
 	if err != nil {
 		return nil, fmt.Errorf("store: props: %w", err)
 	}
@@ -87,40 +89,40 @@ func (s *Store) DeleteProps(ctx context.Context, userID int64, p string) error {
 }
 
 // MoveProps moves the properties of src and everything below it to dst,
-// replacing whatever dst had.
+// replacing whatever dst and everything below it had. dst must not be below
+// src.
 func (s *Store) MoveProps(ctx context.Context, userID int64, src, dst string) error {
+	if src == dst {
+		return nil
+	}
+	if IsBelow(dst, src) {
+		return fmt.Errorf("store: move props: %q is below %q", dst, src)
+	}
+	const subtree = `user_id = ? AND (path = ? OR (path > ? AND path < ?))`
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		dlo, dhi := descendantRange(dst)
-		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM dead_props WHERE user_id = ? AND (path = ? OR (path > ? AND path < ?))`),
-			userID, dst, dlo, dhi); err != nil {
-			return fmt.Errorf("store: move props: %w", err)
-		}
+		// Read src first: when src is below dst, clearing dst clears src too.
 		lo, hi := descendantRange(src)
-		rows, err := tx.QueryContext(ctx, s.q(`SELECT path FROM dead_props WHERE user_id = ? AND (path = ? OR (path > ? AND path < ?))`),
-			userID, src, lo, hi)
+		rows, err := tx.QueryContext(ctx, s.q(`SELECT path, ns, name, lang, xml FROM dead_props WHERE `+subtree), userID, src, lo, hi)
 		if err != nil {
 			return fmt.Errorf("store: move props: %w", err)
 		}
-		var paths []string
-		for rows.Next() {
-			var p string
-			if err := rows.Scan(&p); err != nil {
-				rows.Close()
-				return err
-			}
-			paths = append(paths, p)
+		moved, err := scanProps(rows)
+		if err != nil {
+			return err
 		}
-		rows.Close()
-		seen := map[string]bool{}
-		for _, p := range paths {
-			if seen[p] {
-				continue
-			}
-			seen[p] = true
-			np := dst + p[len(src):]
-			if _, err := tx.ExecContext(ctx, s.q(`UPDATE dead_props SET path = ?, parent = ? WHERE user_id = ? AND path = ?`),
-				np, path.Dir(np), userID, p); err != nil {
+		dlo, dhi := descendantRange(dst)
+		for _, args := range [][]any{{userID, src, lo, hi}, {userID, dst, dlo, dhi}} {
+			if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM dead_props WHERE `+subtree), args...); err != nil {
 				return fmt.Errorf("store: move props: %w", err)
+			}
+		}
+		for p, props := range moved {
+			np := path.Join(dst, p[len(src):])
+			for _, pr := range props {
+				if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO dead_props (user_id, path, parent, ns, name, lang, xml) VALUES (?, ?, ?, ?, ?, ?, ?)`),
+					userID, np, path.Dir(np), pr.Space, pr.Local, pr.Lang, pr.XML); err != nil {
+					return fmt.Errorf("store: move props: %w", err)
+				}
 			}
 		}
 		return nil

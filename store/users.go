@@ -62,9 +62,13 @@ func (s *Store) UserByID(ctx context.Context, id int64) (User, error) {
 	return scanUser(s.db.QueryRowContext(ctx, s.q(`SELECT `+userCols+` FROM users WHERE id = ?`), id))
 }
 
-// Users lists every account ordered by username.
+// Users lists every account ordered by the bytes of the username.
 func (s *Store) Users(ctx context.Context) ([]User, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+userCols+` FROM users ORDER BY username`)
+	order := `username`
+	if s.dialect == Postgres {
+		order = `username COLLATE "C"` // as SQLite, whatever the database's locale
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT `+userCols+` FROM users ORDER BY `+order)
 	if err != nil {
 		return nil, fmt.Errorf("store: list users: %w", err)
 	}

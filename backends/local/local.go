@@ -74,6 +74,8 @@ func wrap(op, name string, err error) error {
 		kind = fs.ErrInvalid
 	case isNotEmpty(err):
 		kind = fs.ErrExist
+	case escapes(err):
+		kind = fs.ErrNotExist // a symbolic link leading out: shown as absent
 	default:
 		return fmt.Errorf("local: %s %q: %w", op, name, stripPath(err))
 	}
