@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path"
+	"slices"
 	"strings"
 	"time"
 
@@ -192,22 +193,47 @@ func (f *file) DeadProps() (map[xml.Name]webdav.Property, error) {
 func (f *file) Patch(patches []webdav.Proppatch) ([]webdav.Propstat, error) {
 	var ops []store.PropOp
 	ok := webdav.Propstat{Status: http.StatusOK}
+	var bad []xml.Name // values that cannot be applied
 	seen := map[xml.Name]bool{}
 	var mtime time.Time
 	for _, pp := range patches {
 		for _, p := range pp.Props {
-			ops = append(ops, store.PropOp{Remove: pp.Remove,
-				Prop: store.Prop{Space: p.XMLName.Space, Local: p.XMLName.Local, Lang: p.Lang, XML: string(p.InnerXML)}})
-			if p.XMLName == propWin32Modified && !pp.Remove {
-				if t, err := http.ParseTime(strings.TrimSpace(string(p.InnerXML))); err == nil {
-					mtime = t
+			name := p.XMLName
+			switch {
+			case name.Space == mtimeSpace: // DAV:getlastmodified, renamed by checkXMLBody
+				name = propLastModified
+				t, err := http.ParseTime(strings.TrimSpace(string(p.InnerXML)))
+				if pp.Remove || err != nil {
+					bad = append(bad, name)
+				}
+				mtime = t
+			default:
+				ops = append(ops, store.PropOp{Remove: pp.Remove,
+					Prop: store.Prop{Space: name.Space, Local: name.Local, Lang: p.Lang, XML: string(p.InnerXML)}})
+				if name == propWin32Modified && !pp.Remove {
+					if t, err := http.ParseTime(strings.TrimSpace(string(p.InnerXML))); err == nil {
+						mtime = t
+					}
 				}
 			}
-			if !seen[p.XMLName] {
-				seen[p.XMLName] = true
-				ok.Props = append(ok.Props, webdav.Property{XMLName: p.XMLName})
+			if !seen[name] {
+				seen[name] = true
+				ok.Props = append(ok.Props, webdav.Property{XMLName: name})
 			}
 		}
+	}
+	if len(bad) > 0 {
+		// All or nothing (RFC 4918 §9.2): the rest fail by dependency.
+		conflict := webdav.Propstat{Status: http.StatusConflict}
+		failed := webdav.Propstat{Status: webdav.StatusFailedDependency}
+		for _, p := range ok.Props {
+			if slices.Contains(bad, p.XMLName) {
+				conflict.Props = append(conflict.Props, p)
+			} else {
+				failed.Props = append(failed.Props, p)
+			}
+		}
+		return slices.DeleteFunc([]webdav.Propstat{conflict, failed}, func(ps webdav.Propstat) bool { return len(ps.Props) == 0 }), nil
 	}
 	if err := f.fs.store.PatchProps(f.ctx, f.fs.user.ID, f.name, ops); err != nil {
 		return nil, err

@@ -257,6 +257,9 @@ func checkXMLBody(w http.ResponseWriter, r *http.Request) bool {
 		http.Error(w, "Request Entity Too Large", http.StatusRequestEntityTooLarge)
 		return false
 	}
+	if r.Method == "PROPPATCH" {
+		body = renameLastModified(body) // see mtimeSpace
+	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	d := xml.NewDecoder(bytes.NewReader(body))
 	for {

@@ -197,6 +197,34 @@ func TestProppatch(t *testing.T) {
 		}
 		h.wantContent(t, userA, "/dav/win.docx", "word")
 	})
+	t.Run("DAV:getlastmodified sets the modification time", func(t *testing.T) {
+		h.put(t, userA, "/dav/lm.txt", "lm")
+		const when = "Fri, 05 Jan 2024 06:07:08 GMT"
+		rp := h.do(t, userA, "PROPPATCH", "/dav/lm.txt", `<?xml version="1.0"?><D:propertyupdate xmlns:D="DAV:" xmlns:T="urn:test">
+<D:set><D:prop><D:getlastmodified>`+when+`</D:getlastmodified><T:color>plum</T:color></D:prop></D:set></D:propertyupdate>`)
+		ms := parseMultistatus(t, rp.body)
+		if rp.code != http.StatusMultiStatus || ms["/dav/lm.txt"][pLastModified].status != http.StatusOK || ms["/dav/lm.txt"][pColor].status != http.StatusOK {
+			t.Fatalf("PROPPATCH = %d %s, want 207 with 200 for both", rp.code, rp.body)
+		}
+		p := h.props(t, userA, "/dav/lm.txt", pLastModified, pColor)
+		if p[pLastModified].inner != when || p[pColor].inner != "plum" {
+			t.Errorf("after PROPPATCH: getlastmodified %q color %q", p[pLastModified].inner, p[pColor].inner)
+		}
+	})
+	t.Run("a bad getlastmodified changes nothing", func(t *testing.T) {
+		h.put(t, userA, "/dav/lm2.txt", "lm")
+		before := h.props(t, userA, "/dav/lm2.txt", pLastModified)[pLastModified].inner
+		rp := h.do(t, userA, "PROPPATCH", "/dav/lm2.txt", `<?xml version="1.0"?><D:propertyupdate xmlns:D="DAV:" xmlns:T="urn:test">
+<D:set><D:prop><D:getlastmodified>yesterday</D:getlastmodified><T:color>plum</T:color></D:prop></D:set></D:propertyupdate>`)
+		ms := parseMultistatus(t, rp.body)
+		if ms["/dav/lm2.txt"][pLastModified].status != http.StatusConflict || ms["/dav/lm2.txt"][pColor].status != http.StatusFailedDependency {
+			t.Fatalf("PROPPATCH = %d %s, want 409 and 424", rp.code, rp.body)
+		}
+		p := h.props(t, userA, "/dav/lm2.txt", pLastModified, pColor)
+		if p[pLastModified].inner != before || p[pColor].status != http.StatusNotFound {
+			t.Errorf("a failed PROPPATCH changed something: %+v", p)
+		}
+	})
 	t.Run("dead properties are stored, returned and removed", func(t *testing.T) {
 		h.put(t, userA, "/dav/p.txt", "p")
 		h.do(t, userA, "PROPPATCH", "/dav/p.txt", setColor("blue"))
