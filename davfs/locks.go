@@ -96,7 +96,7 @@ func (ls *LockSystem) listTrueAt(now time.Time, name string, conds []webdav.Cond
 
 // Confirm implements webdav.LockSystem: the condition list (one list of the
 // If header) must hold for the resource it applies to. That no lock blocks
-// the request is checked before webdav.Handler runs (see Handler.checkLocks).
+// the request is checked before webdav.Handler runs (see Handler.allowed).
 func (ls *LockSystem) Confirm(now time.Time, name0, name1 string, conditions ...webdav.Condition) (func(), error) {
 	name := name0
 	if name == "" {
