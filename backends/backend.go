@@ -14,9 +14,16 @@ package backends
 
 import (
 	"context"
+	"errors"
 	"io"
+	"net/url"
 	"time"
 )
+
+// ErrUnavailable wraps failures to reach the storage at all (connection
+// refused, DNS, timeouts, 5xx from the service). davfs answers 503 for it;
+// the next request tries again.
+var ErrUnavailable = errors.New("storage unavailable")
 
 // FileInfo describes one entry.
 type FileInfo struct {
@@ -63,4 +70,16 @@ type RemoveAller interface {
 // Toucher sets the modification time of a file or directory.
 type Toucher interface {
 	Touch(ctx context.Context, name string, mtime time.Time) error
+}
+
+// SpaceReporter reports the storage's own idea of used and available bytes
+// (a remote server's quota). available < 0 means unknown.
+type SpaceReporter interface {
+	Space(ctx context.Context) (used, available int64, err error)
+}
+
+// Presigner makes a time-limited URL from which a browser can GET a file
+// directly from the storage.
+type Presigner interface {
+	PresignGet(ctx context.Context, name string, expiry time.Duration) (*url.URL, error)
 }
