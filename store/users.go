@@ -19,14 +19,24 @@ type User struct {
 	// disabled, which invalidates cached credentials.
 	AuthVersion int64
 	CreatedAt   time.Time
+	QuotaBytes  int64 // 0: no limit
+	UsedBytes   int64 // bytes stored through DocuVault, across all storages
 }
 
-const userCols = `id, username, password_hash, is_admin, disabled, auth_version, created_at`
+// Available returns the bytes the user may still store, or -1 without a limit.
+func (u User) Available() int64 {
+	if u.QuotaBytes <= 0 {
+		return -1
+	}
+	return max(u.QuotaBytes-u.UsedBytes, 0)
+}
+
+const userCols = `id, username, password_hash, is_admin, disabled, auth_version, created_at, quota_bytes, used_bytes`
 
 func scanUser(row interface{ Scan(...any) error }) (User, error) {
 	var u User
 	var created int64
-	err := row.Scan(&u.ID, &u.Username, &u.PasswordHash, &u.IsAdmin, &u.Disabled, &u.AuthVersion, &created)
+	err := row.Scan(&u.ID, &u.Username, &u.PasswordHash, &u.IsAdmin, &u.Disabled, &u.AuthVersion, &created, &u.QuotaBytes, &u.UsedBytes)
 	if errors.Is(err, sql.ErrNoRows) {
 		return User{}, ErrNotFound
 	}
@@ -129,4 +139,23 @@ func (s *Store) DeleteUser(ctx context.Context, id int64) error {
 		}
 		return nil
 	})
+}
+
+// SetQuota sets a user's limit in bytes (0: none).
+func (s *Store) SetQuota(ctx context.Context, id, bytes int64) error {
+	return s.updateUser(ctx, id, `UPDATE users SET quota_bytes = ? WHERE id = ?`, bytes)
+}
+
+// AddUsage adds delta (possibly negative) to a user's used bytes, never
+// going below zero.
+func (s *Store) AddUsage(ctx context.Context, id, delta int64) error {
+	if delta == 0 {
+		return nil
+	}
+	return s.updateUser(ctx, id, `UPDATE users SET used_bytes = CASE WHEN used_bytes + ? < 0 THEN 0 ELSE used_bytes + ? END WHERE id = ?`, delta, delta)
+}
+
+// SetUsage replaces a user's used bytes (after recounting their storage).
+func (s *Store) SetUsage(ctx context.Context, id, bytes int64) error {
+	return s.updateUser(ctx, id, `UPDATE users SET used_bytes = ? WHERE id = ?`, bytes)
 }
