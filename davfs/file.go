@@ -13,6 +13,7 @@ import (
 	"os"
 	"path"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -102,7 +103,7 @@ func (f *file) Read(p []byte) (int, error) {
 	if f.rc == nil {
 		rc, err := f.fs.backend.Open(f.ctx, f.name, f.offset, -1)
 		if err != nil {
-			return 0, osErr("read", f.name, err)
+			return 0, f.fs.fail("read", f.name, err)
 		}
 		f.rc = rc
 	}
@@ -142,7 +143,7 @@ func (f *file) Readdir(count int) ([]os.FileInfo, error) {
 	}
 	list, err := f.fs.list(f.ctx, f.name)
 	if err != nil {
-		return nil, osErr("readdir", f.name, err)
+		return nil, f.fs.fail("readdir", f.name, err)
 	}
 	out := make([]os.FileInfo, len(list))
 	for i, fi := range list {
@@ -157,10 +158,13 @@ var (
 	propLockDiscovery = xml.Name{Space: "DAV:", Local: "lockdiscovery"}
 	propETag          = xml.Name{Space: "DAV:", Local: "getetag"}
 	propWin32Modified = xml.Name{Space: "urn:schemas-microsoft-com:", Local: "Win32LastModifiedTime"}
+	propQuotaUsed     = xml.Name{Space: "DAV:", Local: "quota-used-bytes"} // RFC 4331
+	propQuotaAvail    = xml.Name{Space: "DAV:", Local: "quota-available-bytes"}
 )
 
 // DeadProps returns stored properties plus lockdiscovery and, for folders,
-// getetag (webdav.Handler only reports ETags of files).
+// getetag (webdav.Handler only reports ETags of files) and the RFC 4331
+// quota properties.
 func (f *file) DeadProps() (map[xml.Name]webdav.Property, error) {
 	stored, err := f.fs.deadProps(f.ctx, f.name)
 	if err != nil {
@@ -173,6 +177,11 @@ func (f *file) DeadProps() (map[xml.Name]webdav.Property, error) {
 	}
 	if f.info.IsDir {
 		out[propETag] = webdav.Property{XMLName: propETag, InnerXML: []byte(xmlEscape(etag(f.info)))}
+		used, avail := f.fs.quota(f.ctx)
+		out[propQuotaUsed] = webdav.Property{XMLName: propQuotaUsed, InnerXML: []byte(strconv.FormatInt(used, 10))}
+		if avail >= 0 {
+			out[propQuotaAvail] = webdav.Property{XMLName: propQuotaAvail, InnerXML: []byte(strconv.FormatInt(avail, 10))}
+		}
 	}
 	locks, err := f.fs.activeLocks(f.ctx)
 	if err != nil {

@@ -63,6 +63,9 @@ type FS struct {
 	propsLoaded map[string]bool              // folders whose children's props are loaded
 	locks       []store.Lock
 	locksLoaded bool
+	failure     error // see fail
+	spaceLoaded bool
+	spaceAvail  int64
 }
 
 var _ webdav.FileSystem = (*FS)(nil)
@@ -154,11 +157,11 @@ func (f *FS) list(ctx context.Context, dir string) ([]backends.FileInfo, error) 
 func (f *FS) Stat(ctx context.Context, name string) (os.FileInfo, error) {
 	n, err := cleanName(name)
 	if err != nil {
-		return nil, osErr("stat", name, err)
+		return nil, f.fail("stat", name, err)
 	}
 	fi, err := f.stat(ctx, n)
 	if err != nil {
-		return nil, osErr("stat", name, err)
+		return nil, f.fail("stat", name, err)
 	}
 	return fileInfo{fi}, nil
 }
@@ -167,52 +170,32 @@ func (f *FS) Stat(ctx context.Context, name string) (os.FileInfo, error) {
 func (f *FS) Mkdir(ctx context.Context, name string, _ os.FileMode) error {
 	n, err := cleanName(name)
 	if err != nil {
-		return osErr("mkdir", name, err)
+		return f.fail("mkdir", name, err)
 	}
 	defer f.forget()
-	return osErr("mkdir", name, f.backend.Mkdir(ctx, n))
+	return f.fail("mkdir", name, f.backend.Mkdir(ctx, n))
 }
 
 // RemoveAll implements webdav.FileSystem; it also drops the properties and
-// locks of everything removed.
+// locks of everything removed, and the bytes it held from the user's usage.
 func (f *FS) RemoveAll(ctx context.Context, name string) error {
 	n, err := cleanName(name)
 	if err != nil {
-		return osErr("remove", name, err)
+		return f.fail("remove", name, err)
 	}
 	if n == "/" {
-		return osErr("remove", name, fs.ErrPermission)
+		return f.fail("remove", name, fs.ErrPermission)
 	}
 	defer f.forget()
-	fi, err := f.backend.Stat(ctx, n)
+	size, err := backends.TreeSize(ctx, f.backend, n)
 	if err != nil {
-		return osErr("remove", name, err)
+		return f.fail("remove", name, err)
 	}
-	if ra, ok := f.backend.(backends.RemoveAller); ok && fi.IsDir {
-		err = ra.RemoveAll(ctx, n)
-	} else {
-		err = removeTree(ctx, f.backend, n, fi.IsDir)
+	if err := backends.RemoveAll(ctx, f.backend, n); err != nil {
+		return f.fail("remove", name, err)
 	}
-	if err != nil {
-		return osErr("remove", name, err)
-	}
-	return errors.Join(f.store.DeleteProps(ctx, f.user.ID, n), f.store.DeleteLocksAt(ctx, f.user.ID, n))
-}
-
-// removeTree deletes name and, for a folder, everything below it.
-func removeTree(ctx context.Context, b backends.Backend, name string, dir bool) error {
-	if dir {
-		list, err := b.List(ctx, name)
-		if err != nil {
-			return err
-		}
-		for _, c := range list {
-			if err := removeTree(ctx, b, path.Join(name, c.Name), c.IsDir); err != nil {
-				return err
-			}
-		}
-	}
-	return b.Delete(ctx, name)
+	return errors.Join(f.addUsage(ctx, -size),
+		f.store.DeleteProps(ctx, f.user.ID, n), f.store.DeleteLocksAt(ctx, f.user.ID, n))
 }
 
 // Rename implements webdav.FileSystem. webdav.Handler has already removed an
@@ -222,56 +205,16 @@ func (f *FS) Rename(ctx context.Context, oldName, newName string) error {
 	src, err1 := cleanName(oldName)
 	dst, err2 := cleanName(newName)
 	if err := errors.Join(err1, err2); err != nil {
-		return osErr("rename", oldName, err)
+		return f.fail("rename", oldName, err)
 	}
 	if src == "/" || dst == "/" || strings.HasPrefix(dst, src+"/") {
-		return osErr("rename", oldName, fs.ErrPermission)
+		return f.fail("rename", oldName, fs.ErrPermission)
 	}
 	defer f.forget()
-	var err error
-	if mv, ok := f.backend.(backends.Mover); ok {
-		err = mv.Move(ctx, src, dst)
-	} else {
-		err = copyTree(ctx, f.backend, src, dst)
-		if err == nil {
-			fi, serr := f.backend.Stat(ctx, src)
-			err = errors.Join(serr, removeTree(ctx, f.backend, src, fi.IsDir))
-		}
-	}
-	if err != nil {
-		return osErr("rename", oldName, err)
+	if err := backends.Move(ctx, f.backend, src, dst); err != nil {
+		return f.fail("rename", oldName, err)
 	}
 	return errors.Join(f.store.MoveProps(ctx, f.user.ID, src, dst), f.store.DeleteLocksAt(ctx, f.user.ID, src))
-}
-
-// copyTree streams src (a file or a folder with its contents) to dst.
-func copyTree(ctx context.Context, b backends.Backend, src, dst string) error {
-	fi, err := b.Stat(ctx, src)
-	if err != nil {
-		return err
-	}
-	if !fi.IsDir {
-		rc, err := b.Open(ctx, src, 0, -1)
-		if err != nil {
-			return err
-		}
-		defer rc.Close()
-		_, err = b.Put(ctx, dst, rc, fi.Size)
-		return err
-	}
-	if err := b.Mkdir(ctx, dst); err != nil {
-		return err
-	}
-	list, err := b.List(ctx, src)
-	if err != nil {
-		return err
-	}
-	for _, c := range list {
-		if err := copyTree(ctx, b, path.Join(src, c.Name), path.Join(dst, c.Name)); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // OpenFile implements webdav.FileSystem. Opening never touches file
@@ -280,32 +223,70 @@ func copyTree(ctx context.Context, b backends.Backend, src, dst string) error {
 func (f *FS) OpenFile(ctx context.Context, name string, flag int, _ os.FileMode) (webdav.File, error) {
 	n, err := cleanName(name)
 	if err != nil {
-		return nil, osErr("open", name, err)
+		return nil, f.fail("open", name, err)
 	}
 	if flag&(os.O_CREATE|os.O_TRUNC) != 0 && flag&(os.O_WRONLY|os.O_RDWR) != 0 {
 		if n == "/" {
-			return nil, osErr("open", name, fs.ErrPermission)
+			return nil, f.fail("open", name, fs.ErrPermission)
 		}
 		parent, err := f.stat(ctx, path.Dir(n))
 		if err != nil {
-			return nil, osErr("open", name, err)
+			return nil, f.fail("open", name, err)
 		}
 		if !parent.IsDir {
-			return nil, osErr("open", name, fs.ErrNotExist)
+			return nil, f.fail("open", name, fs.ErrNotExist)
 		}
 		if fi, err := f.stat(ctx, n); err == nil && fi.IsDir {
-			return nil, osErr("open", name, fs.ErrExist)
+			return nil, f.fail("open", name, fs.ErrExist)
 		}
 		return f.newWriter(ctx, n), nil
 	}
 	fi, err := f.stat(ctx, n)
 	if err != nil {
-		return nil, osErr("open", name, err)
+		return nil, f.fail("open", name, err)
 	}
 	return &file{fs: f, ctx: ctx, name: n, info: fi}, nil
 }
 
-// put stores r at name atomically and forgets cached state.
+// ErrQuotaExceeded means a write would take the user past their quota;
+// the handler answers 507 Insufficient Storage.
+var ErrQuotaExceeded = errors.New("davfs: quota exceeded")
+
+// allowance returns how many bytes a write replacing oldSize bytes may store
+// (-1: no limit).
+func (f *FS) allowance(oldSize int64) int64 {
+	if a := f.user.Available(); a >= 0 {
+		return max(a+oldSize, 0)
+	}
+	return -1
+}
+
+// quotaReader fails a stream once it goes past the allowance.
+type quotaReader struct {
+	r    io.Reader
+	left int64
+}
+
+func (q *quotaReader) Read(p []byte) (int, error) {
+	n, err := q.r.Read(p)
+	if q.left -= int64(n); q.left < 0 {
+		return 0, ErrQuotaExceeded
+	}
+	return n, err
+}
+
+// addUsage records a change of the user's stored bytes.
+func (f *FS) addUsage(ctx context.Context, delta int64) error {
+	if err := f.store.AddUsage(ctx, f.user.ID, delta); err != nil {
+		return err
+	}
+	f.user.UsedBytes += delta
+	return nil
+}
+
+// put stores r at name atomically, within the user's quota: a known size
+// over it is refused before any byte is stored, an unknown one is aborted
+// at the limit. Usage changes only once the upload has committed.
 //
 // A derived ETag changes only with the modification time or size, and
 // file systems stamp times from a coarse clock (Linux: a few ms), so a quick
@@ -314,10 +295,27 @@ func (f *FS) OpenFile(ctx context.Context, name string, flag int, _ os.FileMode)
 func (f *FS) put(ctx context.Context, name string, r io.Reader, size int64) (backends.FileInfo, error) {
 	defer f.forget()
 	old, oldErr := f.stat(ctx, name)
+	if allowed := f.allowance(old.Size); allowed >= 0 {
+		if size > allowed {
+			return backends.FileInfo{}, ErrQuotaExceeded
+		}
+		if size < 0 {
+			r = &quotaReader{r: r, left: allowed}
+		}
+	}
 	fi, err := f.backend.Put(ctx, name, r, size)
-	tc, ok := f.backend.(backends.Toucher)
-	if err != nil || oldErr != nil || old.IsDir || fi.ETag != "" || fi.ModTime.After(old.ModTime) || !ok {
+	if err != nil {
+		if errors.Is(err, ErrQuotaExceeded) {
+			err = ErrQuotaExceeded
+		}
+		return fi, f.fail("put", name, err)
+	}
+	if err := f.addUsage(ctx, fi.Size-old.Size); err != nil {
 		return fi, err
+	}
+	tc, ok := f.backend.(backends.Toucher)
+	if oldErr != nil || old.IsDir || fi.ETag != "" || fi.ModTime.After(old.ModTime) || !ok {
+		return fi, nil
 	}
 	if tc.Touch(ctx, name, old.ModTime.Add(time.Microsecond)) == nil {
 		if nfi, err := f.backend.Stat(ctx, name); err == nil {
@@ -334,7 +332,52 @@ func (f *FS) touch(ctx context.Context, name string, t time.Time) error {
 		return nil
 	}
 	defer f.forget()
-	return tc.Touch(ctx, name, t)
+	if err := tc.Touch(ctx, name, t); err != nil && !errors.Is(err, errors.ErrUnsupported) {
+		return err
+	}
+	return nil
+}
+
+// fail remembers a failure webdav.Handler would answer with a generic status
+// (storage unreachable, quota), so the handler can answer 503 or 507
+// instead, and returns err for webdav.Handler.
+func (f *FS) fail(op, name string, err error) error {
+	if errors.Is(err, backends.ErrUnavailable) || errors.Is(err, ErrQuotaExceeded) {
+		f.mu.Lock()
+		if f.failure == nil {
+			f.failure = err
+		}
+		f.mu.Unlock()
+	}
+	return osErr(op, name, err)
+}
+
+// Failure returns the first storage-unavailable or quota error of the
+// request, if any.
+func (f *FS) Failure() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.failure
+}
+
+// quota returns the user's used bytes and the bytes still available: from
+// their DocuVault quota, else from the storage's own numbers (once per
+// request), else -1 for unknown.
+func (f *FS) quota(ctx context.Context) (used, available int64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if a := f.user.Available(); a >= 0 {
+		return f.user.UsedBytes, a
+	}
+	if !f.spaceLoaded {
+		f.spaceLoaded, f.spaceAvail = true, -1
+		if sr, ok := f.backend.(backends.SpaceReporter); ok {
+			if _, avail, err := sr.Space(ctx); err == nil {
+				f.spaceAvail = avail
+			}
+		}
+	}
+	return f.user.UsedBytes, f.spaceAvail
 }
 
 // activeLocks returns the user's unexpired locks, loaded once per request.

@@ -82,8 +82,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	b, err := h.Backend(r.Context(), u)
 	if err != nil {
-		h.log().Error("storage unavailable", "user", u.Username, "err", err)
-		http.Error(w, "The storage of this account is unavailable", http.StatusServiceUnavailable)
+		h.log().Error("opening storage", "user", u.Username, "err", err)
+		if errors.Is(err, backends.ErrUnavailable) {
+			unavailable(w)
+			return
+		}
+		http.Error(w, "Bad Gateway: the storage of this account could not be opened; ask your administrator", http.StatusBadGateway)
 		return
 	}
 	fsys := NewFS(u, b, h.Store, h.Prefix)
@@ -170,7 +174,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		},
 	}
-	dav.ServeHTTP(w, r)
+	dav.ServeHTTP(&failureWriter{ResponseWriter: w, fs: fsys}, r)
 }
 
 func (h *Handler) strip(p string) (string, bool) {
@@ -291,12 +295,53 @@ func (h *Handler) storageError(rq *request, op string, err error) {
 		http.Error(rq.w, "Not Found", http.StatusNotFound)
 	case errors.Is(err, fs.ErrPermission):
 		http.Error(rq.w, "Forbidden", http.StatusForbidden)
+	case errors.Is(err, ErrQuotaExceeded):
+		writeDAVError(rq.w, http.StatusInsufficientStorage, "<D:quota-not-exceeded/>")
 	case errors.Is(err, syscall.ENOSPC):
 		http.Error(rq.w, "Insufficient Storage", http.StatusInsufficientStorage)
+	case errors.Is(err, backends.ErrUnavailable):
+		unavailable(rq.w)
 	default:
 		h.log().Error("storage error", "op", op, "user", rq.fs.user.Username, "path", rq.name, "err", err)
 		http.Error(rq.w, "Storage error", http.StatusInternalServerError)
 	}
+}
+
+// unavailable answers for a storage that cannot be reached right now.
+func unavailable(w http.ResponseWriter) {
+	w.Header().Set("Retry-After", "10")
+	http.Error(w, "Service Unavailable: the storage of this account cannot be reached; try again shortly", http.StatusServiceUnavailable)
+}
+
+// failureWriter replaces webdav.Handler's generic error answer when the
+// request failed for a reason it cannot tell (storage unreachable: 503,
+// quota: 507).
+type failureWriter struct {
+	http.ResponseWriter
+	fs       *FS
+	replaced bool
+}
+
+func (fw *failureWriter) WriteHeader(code int) {
+	err := fw.fs.Failure()
+	if code < 400 || err == nil {
+		fw.ResponseWriter.WriteHeader(code)
+		return
+	}
+	fw.replaced = true
+	fw.Header().Del("Content-Type")
+	if errors.Is(err, ErrQuotaExceeded) {
+		writeDAVError(fw.ResponseWriter, http.StatusInsufficientStorage, "<D:quota-not-exceeded/>")
+		return
+	}
+	unavailable(fw.ResponseWriter)
+}
+
+func (fw *failureWriter) Write(p []byte) (int, error) {
+	if fw.replaced {
+		return len(p), nil // webdav.Handler's own text for the replaced status
+	}
+	return fw.ResponseWriter.Write(p)
 }
 
 // lockTarget is something a request changes: name itself, with tree its
@@ -486,8 +531,21 @@ func (h *Handler) put(rq *request) {
 		return
 	}
 	body := &bodyReader{r: r.Body}
+	// Finder sends chunked bodies with the size as a hint.
+	hint := r.ContentLength
+	if v, err := strconv.ParseInt(r.Header.Get("X-Expected-Entity-Length"), 10, 64); err == nil && hint < 0 {
+		hint = v
+	}
+	if allowed := rq.fs.allowance(fi.Size); allowed >= 0 && hint > allowed {
+		h.storageError(rq, "put", ErrQuotaExceeded)
+		return
+	}
 	nfi, err := rq.fs.put(ctx, rq.name, body, r.ContentLength)
 	if err != nil {
+		if errors.Is(err, ErrQuotaExceeded) {
+			h.storageError(rq, "put", err)
+			return
+		}
 		if body.err != nil || errors.Is(err, io.ErrUnexpectedEOF) || ctx.Err() != nil {
 			h.log().Info("upload aborted", "user", rq.fs.user.Username, "path", rq.name, "err", err)
 			http.Error(w, "Bad Request: the upload was incomplete; nothing was changed", http.StatusBadRequest)

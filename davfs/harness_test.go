@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -72,6 +73,29 @@ type countingBackend struct {
 	coarse atomic.Bool
 	// breakReads > 0 makes reads fail after that many bytes.
 	breakReads atomic.Int64
+	// down makes the storage unreachable.
+	down atomic.Bool
+}
+
+func (c *countingBackend) Stat(ctx context.Context, name string) (backends.FileInfo, error) {
+	if c.down.Load() {
+		return backends.FileInfo{}, fmt.Errorf("stat: connection refused: %w", backends.ErrUnavailable)
+	}
+	return c.Store.Stat(ctx, name)
+}
+
+func (c *countingBackend) Mkdir(ctx context.Context, name string) error {
+	if c.down.Load() {
+		return fmt.Errorf("mkdir: connection refused: %w", backends.ErrUnavailable)
+	}
+	return c.Store.Mkdir(ctx, name)
+}
+
+func (c *countingBackend) List(ctx context.Context, dir string) ([]backends.FileInfo, error) {
+	if c.down.Load() {
+		return nil, fmt.Errorf("list: connection refused: %w", backends.ErrUnavailable)
+	}
+	return c.Store.List(ctx, dir)
 }
 
 func (c *countingBackend) Put(ctx context.Context, name string, r io.Reader, size int64) (backends.FileInfo, error) {
@@ -353,6 +377,8 @@ var (
 	pContentType   = xml.Name{Space: "DAV:", Local: "getcontenttype"}
 	pContentLength = xml.Name{Space: "DAV:", Local: "getcontentlength"}
 	pLastModified  = xml.Name{Space: "DAV:", Local: "getlastmodified"}
+	pQuotaUsed     = xml.Name{Space: "DAV:", Local: "quota-used-bytes"}
+	pQuotaAvail    = xml.Name{Space: "DAV:", Local: "quota-available-bytes"}
 	pResourceType  = xml.Name{Space: "DAV:", Local: "resourcetype"}
 	pLockDiscovery = xml.Name{Space: "DAV:", Local: "lockdiscovery"}
 	pColor         = xml.Name{Space: "urn:test", Local: "color"}
