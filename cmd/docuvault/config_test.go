@@ -22,8 +22,8 @@ import (
 	"github.com/docuvault/docuvault/store/storetest"
 )
 
-// secret stands in for a database password that must never be printed.
-const secret = "hunter2hunter2"
+// dbPassword stands in for a database password that must never be printed.
+const dbPassword = "hunter2hunter2"
 
 // writeCert writes a self-signed certificate and its key as PEM files.
 func writeCert(t *testing.T) (certFile, keyFile string) {
@@ -93,9 +93,9 @@ func TestConfigErrors(t *testing.T) {
 		{name: "log level", args: []string{"--log-level", "loud"}, flag: "log-level"},
 		{name: "log level from env", env: map[string]string{"DOCUVAULT_LOG_LEVEL": "loud"}, flag: "log-level"},
 		{name: "data dir is a file", args: []string{"--data", aFile}, flag: "data"},
-		{name: "database scheme", args: []string{"--database-url", "mysql://root:" + secret + "@db/docs"}, flag: "database-url"},
-		{name: "database scheme from env", env: map[string]string{"DOCUVAULT_DATABASE_URL": "mysql://root:" + secret + "@db/docs"}, flag: "database-url"},
-		{name: "database URL unparsable", args: []string{"--database-url", "postgres://u:" + secret + "@db:port/docs"}, flag: "database-url"},
+		{name: "database scheme", args: []string{"--database-url", "mysql://root:" + dbPassword + "@db/docs"}, flag: "database-url"},
+		{name: "database scheme from env", env: map[string]string{"DOCUVAULT_DATABASE_URL": "mysql://root:" + dbPassword + "@db/docs"}, flag: "database-url"},
+		{name: "database URL unparsable", args: []string{"--database-url", "postgres://u:" + dbPassword + "@db:port/docs"}, flag: "database-url"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			env := map[string]string{"DOCUVAULT_DATA_DIR": t.TempDir()}
@@ -125,7 +125,7 @@ func TestConfigErrors(t *testing.T) {
 				if strings.Contains(msg, "\n") || out != "" || errOut != "" {
 					t.Errorf("%s: want one error line and no output; error %q, stdout %q, stderr %q", cmd, msg, out, errOut)
 				}
-				if strings.Contains(msg+out+errOut, secret) {
+				if strings.Contains(msg+out+errOut, dbPassword) {
 					t.Errorf("%s: the database password was printed: %q", cmd, msg)
 				}
 			}
@@ -161,13 +161,13 @@ func TestConfigAccepts(t *testing.T) {
 }
 
 func TestDatabasePasswordNeverPrinted(t *testing.T) {
-	dsn := "postgres://docuvault:" + secret + "@127.0.0.1:1/docs?sslmode=disable"
+	dsn := "postgres://docuvault:" + dbPassword + "@127.0.0.1:1/docs?sslmode=disable"
 	t.Run("connection failure", func(t *testing.T) {
 		_, errOut, err := runCLI(t, nil, "", "migrate", "--data", t.TempDir(), "--database-url", dsn)
 		if err == nil {
 			t.Fatal("migrate against a closed port succeeded")
 		}
-		if strings.Contains(err.Error()+errOut, secret) {
+		if strings.Contains(err.Error()+errOut, dbPassword) {
 			t.Errorf("password printed: %v %s", err, errOut)
 		}
 		if !strings.Contains(err.Error(), "--database-url") {
@@ -176,11 +176,11 @@ func TestDatabasePasswordNeverPrinted(t *testing.T) {
 	})
 	t.Run("driver rejects the URL", func(t *testing.T) {
 		_, errOut, err := runCLI(t, nil, "", "migrate", "--data", t.TempDir(), "--database-url",
-			"postgres://docuvault:"+secret+"@127.0.0.1:1/docs?sslmode=bogus")
+			"postgres://docuvault:"+dbPassword+"@127.0.0.1:1/docs?sslmode=bogus")
 		if err == nil {
 			t.Fatal("migrate with sslmode=bogus succeeded")
 		}
-		if strings.Contains(err.Error()+errOut, secret) {
+		if strings.Contains(err.Error()+errOut, dbPassword) {
 			t.Errorf("password printed: %v %s", err, errOut)
 		}
 	})
@@ -193,7 +193,7 @@ func TestDatabasePasswordNeverPrinted(t *testing.T) {
 			if !strings.Contains(errOut, "-database-url") {
 				t.Errorf("no usage printed: %q", errOut)
 			}
-			if strings.Contains(out+errOut, secret) {
+			if strings.Contains(out+errOut, dbPassword) {
 				t.Errorf("password printed in the usage:\n%s", errOut)
 			}
 		})

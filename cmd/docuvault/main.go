@@ -34,6 +34,11 @@ commands:
   user passwd NAME           set a new password (random unless --password-stdin)
   user disable|enable NAME   stop or allow sign-in
   user delete NAME           delete a user with their files, properties and locks
+  user quota NAME SIZE       set a quota (10GiB, 500MB, none)
+  storage show USER          where a user's files live
+  storage set USER --kind K  put the home on local, s3 or webdav storage (secret from --secret-stdin)
+  storage mount USER /Name --kind K   add a storage as a top-level folder; storage unmount USER /Name
+  rotate-key                 reseal stored secrets under DOCUVAULT_ENCRYPTION_KEY
 
 Run "docuvault <command> -h" for the flags of a command.`
 
@@ -56,6 +61,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return e.serve(ctx, args[1:])
 	case "migrate":
 		return e.migrate(ctx, args[1:])
+	case "storage":
+		return e.storage(ctx, args[1:])
+	case "rotate-key":
+		return e.rotateKey(ctx, args[1:])
 	case "user":
 		return e.user(ctx, args[1:])
 	case "help", "-h", "--help":

@@ -7,15 +7,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"path/filepath"
-	"strconv"
-	"sync"
 	"time"
 
 	"github.com/docuvault/docuvault/auth"
-	"github.com/docuvault/docuvault/backends"
-	"github.com/docuvault/docuvault/backends/local"
 	"github.com/docuvault/docuvault/davfs"
+	"github.com/docuvault/docuvault/secret"
+	"github.com/docuvault/docuvault/storage"
 	"github.com/docuvault/docuvault/store"
 )
 
@@ -47,28 +44,13 @@ func openStore(ctx context.Context, c *config) (*store.Store, error) {
 	return st, nil
 }
 
-// localBackends opens each user's directory below <data>/files once.
-type localBackends struct {
-	dir   string
-	mu    sync.Mutex
-	roots map[int64]*local.Store
-}
-
-func (l *localBackends) For(_ context.Context, u store.User) (backends.Backend, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if s, ok := l.roots[u.ID]; ok {
-		return s, nil
-	}
-	s, err := local.New(filepath.Join(l.dir, strconv.FormatInt(u.ID, 10)))
+// opener builds the storage opener shared by serve and the storage commands.
+func (e env) opener(c *config, st *store.Store) (*storage.Opener, error) {
+	keys, err := secret.FromEnv(e.getenv)
 	if err != nil {
 		return nil, err
 	}
-	if l.roots == nil {
-		l.roots = map[int64]*local.Store{}
-	}
-	l.roots[u.ID] = s
-	return s, nil
+	return &storage.Opener{DataDir: c.DataDir, Store: st, Keys: keys, Drivers: drivers}, nil
 }
 
 func (e env) serve(ctx context.Context, args []string) error {
@@ -90,12 +72,15 @@ func (e env) serve(ctx context.Context, args []string) error {
 		return err
 	}
 
-	lb := &localBackends{dir: filepath.Join(c.DataDir, "files")}
+	opener, err := e.opener(c, st)
+	if err != nil {
+		return err
+	}
 	dav := &davfs.Handler{
 		Prefix:  "/dav",
 		Store:   st,
 		Auth:    &auth.Basic{Users: st, Hasher: hasher},
-		Backend: lb.For,
+		Backend: opener.For,
 		Logger:  log,
 	}
 	mux := http.NewServeMux()

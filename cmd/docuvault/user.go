@@ -40,13 +40,13 @@ func (e env) migrate(ctx context.Context, args []string) error {
 
 func (e env) user(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		return errors.New("user: want add, list, passwd, disable, enable or delete")
+		return errors.New("user: want add, list, passwd, disable, enable, delete or quota")
 	}
 	sub := args[0]
 	switch sub {
-	case "add", "list", "passwd", "disable", "enable", "delete":
+	case "add", "list", "passwd", "disable", "enable", "delete", "quota":
 	default:
-		return fmt.Errorf("user: unknown subcommand %q: want add, list, passwd, disable, enable or delete", sub)
+		return fmt.Errorf("user: unknown subcommand %q: want add, list, passwd, disable, enable, delete or quota", sub)
 	}
 	var admin, stdinPw bool
 	c, pos, err := e.flags("user "+sub, args[1:], func(fs *flag.FlagSet) {
@@ -64,7 +64,9 @@ func (e env) user(ctx context.Context, args []string) error {
 	switch {
 	case sub == "list" && len(pos) != 0:
 		return fmt.Errorf("user list: unexpected argument %q", pos[0])
-	case sub != "list" && len(pos) != 1:
+	case sub == "quota" && len(pos) != 2:
+		return errors.New("user quota: want a username and a size (e.g. 10GiB, 500MB, none)")
+	case sub != "list" && sub != "quota" && len(pos) != 1:
 		return fmt.Errorf("user %s: want exactly one username", sub)
 	case sub == "add" && !validUsername.MatchString(pos[0]):
 		return fmt.Errorf("user add: invalid username %q: use 1-64 letters, digits, '.', '_' or '-'", pos[0])
@@ -82,9 +84,14 @@ func (e env) user(ctx context.Context, args []string) error {
 			return err
 		}
 		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tUSERNAME\tADMIN\tDISABLED\tCREATED")
+		fmt.Fprintln(tw, "ID\tUSERNAME\tADMIN\tDISABLED\tUSED\tQUOTA\tCREATED")
 		for _, u := range users {
-			fmt.Fprintf(tw, "%d\t%s\t%v\t%v\t%s\n", u.ID, u.Username, u.IsAdmin, u.Disabled, u.CreatedAt.Format("2006-01-02 15:04"))
+			quota := "none"
+			if u.QuotaBytes > 0 {
+				quota = formatBytes(u.QuotaBytes)
+			}
+			fmt.Fprintf(tw, "%d\t%s\t%v\t%v\t%s\t%s\t%s\n", u.ID, u.Username, u.IsAdmin, u.Disabled,
+				formatBytes(u.UsedBytes), quota, u.CreatedAt.Format("2006-01-02 15:04"))
 		}
 		return tw.Flush()
 	}
@@ -147,6 +154,19 @@ func (e env) user(ctx context.Context, args []string) error {
 			return err
 		}
 		fmt.Fprintf(e.stdout, "user %q %sd\n", name, sub)
+	case "quota":
+		size, err := parseSize(pos[1])
+		if err != nil {
+			return fmt.Errorf("user quota: %w", err)
+		}
+		if err := st.SetQuota(ctx, u.ID, size); err != nil {
+			return err
+		}
+		if size == 0 {
+			fmt.Fprintf(e.stdout, "%q has no quota\n", name)
+		} else {
+			fmt.Fprintf(e.stdout, "quota of %q set to %s (%s in use)\n", name, formatBytes(size), formatBytes(u.UsedBytes))
+		}
 	case "delete":
 		if err := st.DeleteUser(ctx, u.ID); err != nil {
 			return err

@@ -1,0 +1,252 @@
+// Package storage turns a user's storage rows into the backend their WebDAV
+// namespace lives on: the home storage ("/"; local disk under the data
+// directory by default) with extra storages mounted as top-level folders.
+// Secret fields (keys, passwords, later OAuth tokens) are sealed with the
+// server's keyring and never stored or shown in plaintext.
+package storage
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/docuvault/docuvault/backends"
+	"github.com/docuvault/docuvault/backends/local"
+	"github.com/docuvault/docuvault/backends/mount"
+	"github.com/docuvault/docuvault/secret"
+	"github.com/docuvault/docuvault/store"
+)
+
+// Kinds of storage.
+const (
+	Local  = "local"
+	S3     = "s3"
+	WebDAV = "webdav"
+)
+
+// Spec describes one storage. Fields apply to their kind; Secrets holds the
+// secret fields (s3: "secret_key"; webdav: "password"), kept apart so they
+// can be sealed.
+type Spec struct {
+	Kind string `json:"kind"`
+
+	Dir string `json:"dir,omitempty"` // local: absolute directory; default <data>/files/<user id>
+
+	Endpoint  string `json:"endpoint,omitempty"` // s3: host[:port]
+	Region    string `json:"region,omitempty"`
+	Bucket    string `json:"bucket,omitempty"`
+	Prefix    string `json:"prefix,omitempty"` // s3: key prefix
+	AccessKey string `json:"access_key,omitempty"`
+	UseTLS    bool   `json:"tls,omitempty"`
+
+	URL       string `json:"url,omitempty"` // webdav
+	Username  string `json:"username,omitempty"`
+	Nextcloud bool   `json:"nextcloud,omitempty"`
+
+	Secrets map[string]string `json:"-"`
+}
+
+// secretFields lists the secret each kind needs.
+var secretFields = map[string][]string{S3: {"secret_key"}, WebDAV: {"password"}}
+
+var mountName = regexp.MustCompile(`^/[^/\x00\\]{1,255}$`)
+
+// Validate checks a spec for mount ("/" or "/Name") and fills defaults.
+func (s *Spec) Validate(mount string) error {
+	if mount != "/" && !mountName.MatchString(mount) {
+		return fmt.Errorf("mount %q: want / or one top-level folder such as /Work", mount)
+	}
+	need := func(field, v string) error {
+		if v == "" {
+			return fmt.Errorf("%s storage: %s is required", s.Kind, field)
+		}
+		return nil
+	}
+	var err error
+	switch s.Kind {
+	case Local:
+		if s.Dir != "" && !filepath.IsAbs(s.Dir) {
+			err = fmt.Errorf("local storage: dir %q must be absolute", s.Dir)
+		}
+	case S3:
+		err = errors.Join(need("endpoint", s.Endpoint), need("bucket", s.Bucket), need("access key", s.AccessKey))
+		if strings.Contains(s.Endpoint, "://") {
+			err = errors.Join(err, fmt.Errorf("s3 storage: endpoint is host[:port] without a scheme (use --tls for HTTPS)"))
+		}
+	case WebDAV:
+		err = errors.Join(need("url", s.URL), need("username", s.Username))
+		if s.URL != "" && !strings.HasPrefix(s.URL, "http://") && !strings.HasPrefix(s.URL, "https://") {
+			err = errors.Join(err, fmt.Errorf("webdav storage: url must start with http:// or https://"))
+		}
+	default:
+		return fmt.Errorf("unknown storage kind %q: want local, s3 or webdav", s.Kind)
+	}
+	for _, f := range secretFields[s.Kind] {
+		err = errors.Join(err, need(strings.ReplaceAll(f, "_", " "), s.Secrets[f]))
+	}
+	return err
+}
+
+// sealContext binds a sealed secret to its row.
+func sealContext(userID int64, mount string) string {
+	return "storage:" + strconv.FormatInt(userID, 10) + ":" + mount
+}
+
+// Row turns a validated spec into the row stored for it, sealing secrets.
+func Row(userID int64, mount string, s Spec, keys *secret.Keyring) (store.Storage, error) {
+	cfg, err := json.Marshal(s)
+	if err != nil {
+		return store.Storage{}, err
+	}
+	row := store.Storage{UserID: userID, Mount: mount, Kind: s.Kind, Config: string(cfg)}
+	if len(s.Secrets) > 0 {
+		plain, _ := json.Marshal(s.Secrets)
+		if row.Secrets, err = keys.Seal(plain, sealContext(userID, mount)); err != nil {
+			return store.Storage{}, fmt.Errorf("storing the %s storage's credentials: %w", s.Kind, err)
+		}
+	}
+	return row, nil
+}
+
+// SpecOf reads a row back, opening its secrets.
+func SpecOf(row store.Storage, keys *secret.Keyring) (Spec, error) {
+	var s Spec
+	if err := json.Unmarshal([]byte(row.Config), &s); err != nil {
+		return Spec{}, fmt.Errorf("storage %s: bad configuration: %w", row.Mount, err)
+	}
+	s.Kind = row.Kind
+	if row.Secrets != "" {
+		plain, err := keys.Open(row.Secrets, sealContext(row.UserID, row.Mount))
+		if err != nil {
+			return Spec{}, fmt.Errorf("storage %s: credentials: %w", row.Mount, err)
+		}
+		if err := json.Unmarshal(plain, &s.Secrets); err != nil {
+			return Spec{}, fmt.Errorf("storage %s: credentials: %w", row.Mount, err)
+		}
+	}
+	return s, nil
+}
+
+// Reseal re-encrypts a row's secrets under the keyring's current key; it
+// reports whether the row changed.
+func Reseal(row *store.Storage, keys *secret.Keyring) (bool, error) {
+	if row.Secrets == "" || secret.KeyID(row.Secrets) == keys.CurrentID() {
+		return false, nil
+	}
+	ctx := sealContext(row.UserID, row.Mount)
+	plain, err := keys.Open(row.Secrets, ctx)
+	if err != nil {
+		return false, fmt.Errorf("storage %d:%s: %w", row.UserID, row.Mount, err)
+	}
+	if row.Secrets, err = keys.Seal(plain, ctx); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// Opener opens users' namespaces, reusing an open backend until the user's
+// storage rows change (every request reads them, so a change made through
+// any replica applies at once).
+type Opener struct {
+	DataDir string
+	Store   *store.Store
+	Keys    *secret.Keyring
+	// Drivers opens remote kinds (s3, webdav); local is built in.
+	Drivers map[string]func(ctx context.Context, s Spec) (backends.Backend, error)
+
+	mu    sync.Mutex
+	cache map[int64]opened
+}
+
+type opened struct {
+	version string
+	b       backends.Backend
+}
+
+// For returns user u's namespace.
+func (o *Opener) For(ctx context.Context, u store.User) (backends.Backend, error) {
+	rows, err := o.Store.Storages(ctx, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	var version strings.Builder
+	for _, r := range rows {
+		fmt.Fprintf(&version, "%s@%d;", r.Mount, r.UpdatedAt.UnixNano())
+	}
+	o.mu.Lock()
+	c, ok := o.cache[u.ID]
+	o.mu.Unlock()
+	if ok && c.version == version.String() {
+		return c.b, nil
+	}
+	b, err := o.open(ctx, u, rows)
+	if err != nil {
+		return nil, err
+	}
+	o.mu.Lock()
+	if o.cache == nil {
+		o.cache = map[int64]opened{}
+	}
+	o.cache[u.ID] = opened{version: version.String(), b: b}
+	o.mu.Unlock()
+	return b, nil
+}
+
+func (o *Opener) open(ctx context.Context, u store.User, rows []store.Storage) (backends.Backend, error) {
+	home := backends.Backend(nil)
+	mounts := map[string]backends.Backend{}
+	for _, r := range rows {
+		spec, err := SpecOf(r, o.Keys)
+		if err != nil {
+			return nil, err
+		}
+		b, err := o.OpenSpec(ctx, u.ID, spec)
+		if err != nil {
+			return nil, fmt.Errorf("storage %s: %w", r.Mount, err)
+		}
+		if r.Mount == "/" {
+			home = b
+		} else {
+			mounts[strings.TrimPrefix(r.Mount, "/")] = b
+		}
+	}
+	if home == nil {
+		var err error
+		if home, err = o.OpenSpec(ctx, u.ID, Spec{Kind: Local}); err != nil {
+			return nil, err
+		}
+	}
+	if len(mounts) == 0 {
+		return home, nil
+	}
+	return mount.New(home, mounts), nil
+}
+
+// OpenSpec opens one storage of user userID.
+func (o *Opener) OpenSpec(ctx context.Context, userID int64, s Spec) (backends.Backend, error) {
+	if s.Kind == Local {
+		dir := s.Dir
+		if dir == "" {
+			dir = filepath.Join(o.DataDir, "files", strconv.FormatInt(userID, 10))
+		}
+		return local.New(dir)
+	}
+	open, ok := o.Drivers[s.Kind]
+	if !ok {
+		return nil, fmt.Errorf("storage kind %q is not available", s.Kind)
+	}
+	return open(ctx, s)
+}
+
+// Forget drops a user's open backend (after deleting the user).
+func (o *Opener) Forget(userID int64) {
+	o.mu.Lock()
+	delete(o.cache, userID)
+	o.mu.Unlock()
+}
