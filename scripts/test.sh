@@ -30,6 +30,24 @@ if ! command -v litmus >/dev/null; then
 fi
 command -v litmus >/dev/null || need litmus
 
+# Apache httpd with mod_dav: a third-party WebDAV server for the webdav driver.
+if ! command -v apache2 >/dev/null && [ ! -x /usr/sbin/apache2 ]; then
+  note "installing apache2"
+  apt_install apache2 || true
+fi
+command -v apache2 >/dev/null || [ -x /usr/sbin/apache2 ] || need apache2
+
+# MinIO: a real S3 server for the s3 driver (built from source the first
+# time, about 5 minutes; cached in GOPATH/bin afterwards).
+minio_version=v0.0.0-20260212201848-7aac2a2c5b7c
+gobin="$(go env GOPATH)/bin"
+if ! command -v minio >/dev/null && [ ! -x "$gobin/minio" ]; then
+  note "installing MinIO (first time only, takes a few minutes)"
+  go install "github.com/minio/minio@$minio_version" >/dev/null 2>&1 || true
+fi
+command -v minio >/dev/null || [ -x "$gobin/minio" ] || need minio
+export PATH="$PATH:$gobin:/usr/sbin"
+
 # PostgreSQL: start the local cluster if it is down.
 pg_up() { command -v pg_isready >/dev/null && pg_isready -q -d "$TEST_DATABASE_URL"; }
 if ! pg_up; then
