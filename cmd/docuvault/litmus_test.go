@@ -60,7 +60,9 @@ func TestParseLitmus(t *testing.T) {
 
 // TestLitmus runs the litmus WebDAV compliance suite against the built
 // server on each dialect; every suite must run and pass every test.
-func TestLitmus(t *testing.T) {
+// litmusBinary returns litmus's path; without it the test fails under
+// CI=true and is skipped otherwise.
+func litmusBinary(t *testing.T) string {
 	bin, err := exec.LookPath("litmus")
 	if err != nil {
 		if os.Getenv("CI") == "true" {
@@ -68,6 +70,11 @@ func TestLitmus(t *testing.T) {
 		}
 		t.Skip("litmus is not installed (apt-get install litmus)")
 	}
+	return bin
+}
+
+func TestLitmus(t *testing.T) {
+	bin := litmusBinary(t)
 	for _, d := range storetest.Dialects {
 		t.Run(string(d), func(t *testing.T) {
 			t.Parallel()
@@ -77,50 +84,54 @@ func TestLitmus(t *testing.T) {
 			}
 			s := testserver.Start(t, testserver.Options{DatabaseURL: dbURL})
 			s.AddUser("litmus", "litmus-pass")
-
-			ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute) // a hang guard, not a timing check
-			defer cancel()
-			wd := t.TempDir() // litmus writes debug.log and child.log here
-			// --keep-going runs every suite even after a failure.
-			cmd := exec.CommandContext(ctx, bin, "--keep-going", s.URL+"/dav/", "litmus", "litmus-pass")
-			cmd.Dir = wd
-			cmd.Env = append(os.Environ(), "TESTS="+strings.Join(litmusSuites, " "))
-			var out bytes.Buffer
-			cmd.Stdout, cmd.Stderr = &out, &out
-			runErr := cmd.Run()
-
-			res, skipped := parseLitmus(out.String())
-			ok := runErr == nil && skipped == 0
-			for _, suite := range litmusSuites {
-				r, ran := res[suite]
-				switch {
-				case !ran:
-					t.Errorf("suite %s did not run", suite)
-					ok = false
-				case r.failed != 0 || r.passed != r.run:
-					t.Errorf("suite %s: %d of %d tests failed", suite, r.failed, r.run)
-					ok = false
-				default:
-					t.Logf("suite %s: %d/%d passed", suite, r.passed, r.run)
-				}
-			}
-			if runErr != nil {
-				t.Errorf("litmus: %v", runErr)
-			}
-			if skipped != 0 {
-				t.Errorf("litmus skipped %d tests", skipped)
-			}
-			if !ok {
-				s.Cmd.Process.Kill() // Wait then lets its stderr be read without a race
-				s.Cmd.Wait()
-				logLitmusFailure(t, out.String(), filepath.Join(wd, "debug.log"), s.Stderr.String())
-			}
+			runLitmus(t, bin, s, "litmus", "litmus-pass")
 		})
 	}
 }
 
-// logLitmusFailure logs the failing and warning lines, the tail of
-// debug.log and the server's stderr.
+// runLitmus runs every litmus suite as user against s and fails unless all
+// of them ran with 0 failures and nothing skipped.
+func runLitmus(t *testing.T, bin string, s *testserver.Server, user, pass string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute) // a hang guard, not a timing check
+	defer cancel()
+	wd := t.TempDir() // litmus writes debug.log and child.log here
+	// --keep-going runs every suite even after a failure.
+	cmd := exec.CommandContext(ctx, bin, "--keep-going", s.URL+"/dav/", user, pass)
+	cmd.Dir = wd
+	cmd.Env = append(os.Environ(), "TESTS="+strings.Join(litmusSuites, " "))
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	runErr := cmd.Run()
+
+	res, skipped := parseLitmus(out.String())
+	ok := runErr == nil && skipped == 0
+	for _, suite := range litmusSuites {
+		r, ran := res[suite]
+		switch {
+		case !ran:
+			t.Errorf("suite %s did not run", suite)
+			ok = false
+		case r.failed != 0 || r.passed != r.run:
+			t.Errorf("suite %s: %d of %d tests failed", suite, r.failed, r.run)
+			ok = false
+		default:
+			t.Logf("suite %s: %d/%d passed", suite, r.passed, r.run)
+		}
+	}
+	if runErr != nil {
+		t.Errorf("litmus: %v", runErr)
+	}
+	if skipped != 0 {
+		t.Errorf("litmus skipped %d tests", skipped)
+	}
+	if !ok {
+		s.Cmd.Process.Kill() // Wait then lets its stderr be read without a race
+		s.Cmd.Wait()
+		logLitmusFailure(t, out.String(), filepath.Join(wd, "debug.log"), s.Stderr.String())
+	}
+}
+
 func logLitmusFailure(t *testing.T, out, debugLog, serverLog string) {
 	t.Helper()
 	var lines []string
