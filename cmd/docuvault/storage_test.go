@@ -65,19 +65,19 @@ func TestStorageCommands(t *testing.T) {
 			t.Run("a secret needs a key", func(t *testing.T) {
 				noKey := map[string]string{"DOCUVAULT_DATA_DIR": data, "DOCUVAULT_DATABASE_URL": env["DOCUVAULT_DATABASE_URL"]}
 				_, _, err := runCLI(t, noKey, webdavSecret+"\n", "storage", "mount", "ann", "/Cloud", "--kind", "webdav",
-					"--url", "https://cloud.example/", "--username", "ann", "--secret-stdin", "--no-check")
+					"--url", "https://127.0.0.1:1/cloud/", "--username", "ann", "--secret-stdin", "--no-check")
 				if err == nil || !strings.Contains(err.Error(), "DOCUVAULT_ENCRYPTION_KEY") {
 					t.Fatalf("storing a secret without a key: %v", err)
 				}
 			})
 			mustCLI(t, env, webdavSecret+"\n", "storage", "mount", "ann", "/Cloud", "--kind", "webdav",
-				"--url", "https://cloud.example/", "--username", "ann", "--nextcloud", "--secret-stdin", "--no-check")
+				"--url", "https://127.0.0.1:1/cloud/", "--username", "ann", "--nextcloud", "--secret-stdin", "--no-check")
 			mustCLI(t, env, s3Secret+"\n", "storage", "mount", "ann", "/Bucket", "--kind", "s3",
 				"--endpoint", "127.0.0.1:1", "--bucket", "b", "--access-key", "AK", "--secret-stdin", "--no-check")
 
 			t.Run("show hides secrets", func(t *testing.T) {
 				out := mustCLI(t, env, "", "storage", "show", "ann")
-				for _, want := range []string{"/Cloud", "https://cloud.example/ as ann", "/Bucket", "set (encrypted)"} {
+				for _, want := range []string{"/Cloud", "https://127.0.0.1:1/cloud/ as ann", "/Bucket", "set (encrypted)"} {
 					if !strings.Contains(out, want) {
 						t.Errorf("show lacks %q:\n%s", want, out)
 					}
@@ -88,7 +88,7 @@ func TestStorageCommands(t *testing.T) {
 			})
 			t.Run("the database holds no plaintext secret", func(t *testing.T) {
 				dump := dbText(t, d, data, url)
-				if !strings.Contains(dump, "cloud.example") {
+				if !strings.Contains(dump, "127.0.0.1:1/cloud/") {
 					t.Fatal("the dump does not contain the storages at all")
 				}
 				for _, s := range []string{webdavSecret, s3Secret, "pw-for-ann-123"} {
@@ -143,6 +143,12 @@ func TestStorageCommands(t *testing.T) {
 			t.Run("local home and quota", func(t *testing.T) {
 				dir := t.TempDir()
 				os.WriteFile(filepath.Join(dir, "existing.txt"), []byte("0123456789"), 0o600)
+				// /Cloud cannot be reached from here: counting warns, saving works.
+				_, errOut, err := runCLI(t, env, "", "storage", "set", "ann", "--kind", "local", "--dir", dir)
+				if err != nil || !strings.Contains(errOut, "could not be counted") {
+					t.Fatalf("set with an unreachable mount: %v %q", err, errOut)
+				}
+				mustCLI(t, env, "", "storage", "unmount", "ann", "/Cloud")
 				out := mustCLI(t, env, "", "storage", "set", "ann", "--kind", "local", "--dir", dir)
 				if !strings.Contains(out, "counted 10 B") {
 					t.Fatalf("set did not count the existing files: %s", out)
