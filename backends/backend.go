@@ -67,9 +67,27 @@ type RemoveAller interface {
 	RemoveAll(ctx context.Context, name string) error
 }
 
-// Toucher sets the modification time of a file or directory.
+// Toucher sets the modification time of a file or directory. A backend
+// that combines storages may return errors.ErrUnsupported for names on one
+// that cannot, and report that ahead through TouchChecker.
 type Toucher interface {
 	Touch(ctx context.Context, name string, mtime time.Time) error
+}
+
+// TouchChecker reports whether Touch can work for name.
+type TouchChecker interface {
+	CanTouch(name string) bool
+}
+
+// CanTouch reports whether b can set the modification time of name.
+func CanTouch(b Backend, name string) bool {
+	if _, ok := b.(Toucher); !ok {
+		return false
+	}
+	if c, ok := b.(TouchChecker); ok {
+		return c.CanTouch(name)
+	}
+	return true
 }
 
 // SpaceReporter reports the storage's own idea of used and available bytes

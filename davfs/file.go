@@ -12,7 +12,6 @@ import (
 	"net/url"
 	"os"
 	"path"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -202,9 +201,9 @@ func (f *file) DeadProps() (map[xml.Name]webdav.Property, error) {
 func (f *file) Patch(patches []webdav.Proppatch) ([]webdav.Propstat, error) {
 	var ops []store.PropOp
 	ok := webdav.Propstat{Status: http.StatusOK}
-	var bad []xml.Name // values that cannot be applied
+	refused := map[xml.Name]int{} // properties that cannot be applied, with their status
 	seen := map[xml.Name]bool{}
-	var mtime time.Time
+	var mtime, winMtime time.Time
 	for _, pp := range patches {
 		for _, p := range pp.Props {
 			name := p.XMLName
@@ -212,17 +211,18 @@ func (f *file) Patch(patches []webdav.Proppatch) ([]webdav.Propstat, error) {
 			case name.Space == mtimeSpace: // DAV:getlastmodified, renamed by checkXMLBody
 				name = propLastModified
 				t, err := http.ParseTime(strings.TrimSpace(string(p.InnerXML)))
-				if pp.Remove || err != nil {
-					bad = append(bad, name)
+				switch {
+				case pp.Remove || err != nil:
+					refused[name] = http.StatusConflict
+				case !f.fs.canTouch(f.name):
+					refused[name] = http.StatusForbidden // this storage keeps its own times
 				}
 				mtime = t
 			default:
 				ops = append(ops, store.PropOp{Remove: pp.Remove,
 					Prop: store.Prop{Space: name.Space, Local: name.Local, Lang: p.Lang, XML: string(p.InnerXML)}})
 				if name == propWin32Modified && !pp.Remove {
-					if t, err := http.ParseTime(strings.TrimSpace(string(p.InnerXML))); err == nil {
-						mtime = t
-					}
+					winMtime, _ = http.ParseTime(strings.TrimSpace(string(p.InnerXML)))
 				}
 			}
 			if !seen[name] {
@@ -231,25 +231,33 @@ func (f *file) Patch(patches []webdav.Proppatch) ([]webdav.Propstat, error) {
 			}
 		}
 	}
-	if len(bad) > 0 {
+	if len(refused) > 0 {
 		// All or nothing (RFC 4918 §9.2): the rest fail by dependency.
-		conflict := webdav.Propstat{Status: http.StatusConflict}
-		failed := webdav.Propstat{Status: webdav.StatusFailedDependency}
+		byStatus := map[int]*webdav.Propstat{}
+		var out []webdav.Propstat
 		for _, p := range ok.Props {
-			if slices.Contains(bad, p.XMLName) {
-				conflict.Props = append(conflict.Props, p)
-			} else {
-				failed.Props = append(failed.Props, p)
+			status, bad := refused[p.XMLName]
+			if !bad {
+				status = webdav.StatusFailedDependency
 			}
+			if byStatus[status] == nil {
+				out = append(out, webdav.Propstat{Status: status})
+				byStatus[status] = &out[len(out)-1]
+			}
+			ps := byStatus[status]
+			ps.Props = append(ps.Props, p)
 		}
-		return slices.DeleteFunc([]webdav.Propstat{conflict, failed}, func(ps webdav.Propstat) bool { return len(ps.Props) == 0 }), nil
+		return out, nil
 	}
 	if err := f.fs.store.PatchProps(f.ctx, f.fs.user.ID, f.name, ops); err != nil {
 		return nil, err
 	}
 	f.fs.forget()
+	if mtime.IsZero() {
+		mtime = winMtime // Windows' own property, kept as a dead one where times are fixed
+	}
 	if !mtime.IsZero() {
-		if err := f.fs.touch(f.ctx, f.name, mtime); err != nil {
+		if err := f.fs.touch(f.ctx, f.name, mtime); err != nil && !errors.Is(err, errors.ErrUnsupported) {
 			return nil, err
 		}
 	}

@@ -325,17 +325,19 @@ func (f *FS) put(ctx context.Context, name string, r io.Reader, size int64) (bac
 	return fi, nil // stored; only the ETag may repeat
 }
 
-// touch sets a modification time when the backend supports it.
+// touch sets a modification time; errors.ErrUnsupported when the storage
+// keeps its own times.
 func (f *FS) touch(ctx context.Context, name string, t time.Time) error {
-	tc, ok := f.backend.(backends.Toucher)
-	if !ok {
-		return nil
+	if !f.canTouch(name) {
+		return errors.ErrUnsupported
 	}
 	defer f.forget()
-	if err := tc.Touch(ctx, name, t); err != nil && !errors.Is(err, errors.ErrUnsupported) {
-		return err
-	}
-	return nil
+	return f.backend.(backends.Toucher).Touch(ctx, name, t)
+}
+
+// canTouch reports whether the storage of name can set modification times.
+func (f *FS) canTouch(name string) bool {
+	return backends.CanTouch(f.backend, name)
 }
 
 // fail remembers a failure webdav.Handler would answer with a generic status

@@ -29,6 +29,7 @@ var (
 	_ backends.Toucher       = (*Store)(nil)
 	_ backends.SpaceReporter = (*Store)(nil)
 	_ backends.Presigner     = (*Store)(nil)
+	_ backends.TouchChecker  = (*Store)(nil)
 )
 
 // New mounts each backend of mounts at "/"+its key over home. A home entry
@@ -151,6 +152,12 @@ func (s *Store) Touch(ctx context.Context, name string, mtime time.Time) error {
 		return t.Touch(ctx, inner, mtime)
 	}
 	return errors.ErrUnsupported
+}
+
+// CanTouch reports whether the storage holding name can set times.
+func (s *Store) CanTouch(name string) bool {
+	b, inner, _ := s.route(name)
+	return backends.CanTouch(b, inner)
 }
 
 // Space reports the home storage's own numbers, when it has them.
