@@ -19,8 +19,9 @@
 //   - Open at EOF yields no bytes and no error (also for an empty file);
 //     length 0 yields no bytes; a length past EOF yields what exists; an
 //     offset past EOF either fails or yields no bytes.
-//   - ModTime of files and Mkdir-made folders lies within an hour of now;
-//     Touch is kept to the second, for files and folders.
+//   - A file's ModTime (from Put, Stat, List) lies within an hour of now; a
+//     folder's does too, or is zero (unknown). Touch is kept to the second,
+//     for files and folders (List may still report zero for a folder).
 //   - ETags, when reported, agree between Put, Stat and List and differ
 //     between versions.
 //   - A failed Put (reader error, short body, cancelled ctx) returns an error

@@ -32,7 +32,7 @@ func testPutStatListOpen(t *testing.T, b backends.Backend) {
 	mkdir(t, b, "/d")
 	put(t, b, "/d/b.txt", []byte("b"))
 	wantFile(t, b, "/d/b.txt", []byte("b"))
-	wantTime(t, "a folder's", stat(t, b, "/d").ModTime, start)
+	wantDirTime(t, "a folder's", stat(t, b, "/d").ModTime, start)
 
 	m := list(t, b, "/")
 	if len(m) != 2 {
@@ -46,7 +46,7 @@ func testPutStatListOpen(t *testing.T, b backends.Backend) {
 	if d := m["d"]; !d.IsDir || d.Size != 0 {
 		t.Errorf(`List("/") d = {IsDir %v, Size %d}, want {true, 0}`, d.IsDir, d.Size)
 	} else {
-		wantTime(t, "a listed folder's", d.ModTime, start)
+		wantDirTime(t, "a listed folder's", d.ModTime, start)
 	}
 	wantNames(t, b, "/d", "b.txt")
 	if f := list(t, b, "/d")["b.txt"]; f.Size != 1 || f.IsDir {

@@ -168,6 +168,15 @@ func wantTime(t *testing.T, what string, got, start time.Time) {
 	}
 }
 
+// wantDirTime is wantTime for folders, whose ModTime may also be zero
+// (unknown): key-value stores know no folder times.
+func wantDirTime(t *testing.T, what string, got, start time.Time) {
+	t.Helper()
+	if !got.IsZero() {
+		wantTime(t, what, got, start)
+	}
+}
+
 // diff describes how got differs from want, or returns "".
 func diff(got, want []byte) string {
 	if bytes.Equal(got, want) {

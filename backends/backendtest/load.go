@@ -63,6 +63,24 @@ func testListMany(t *testing.T, b backends.Backend) {
 	}
 	wantNames(t, b, "/other")
 	wantNames(t, b, "/", "big", "other")
+
+	// Moving and removing the folder reach every entry too.
+	dir := "/big"
+	if mv, ok := b.(backends.Mover); ok {
+		dir = "/moved"
+		if err := mv.Move(t.Context(), "/big", dir); err != nil {
+			t.Fatalf("Move of the large folder: %v", err)
+		}
+		wantMissing(t, b, "/big")
+		wantNames(t, b, dir, names...)
+	}
+	if ra, ok := b.(backends.RemoveAller); ok {
+		if err := ra.RemoveAll(t.Context(), dir); err != nil {
+			t.Fatalf("RemoveAll of the large folder: %v", err)
+		}
+		wantMissing(t, b, dir)
+		wantNames(t, b, "/", "other")
+	}
 }
 
 // Concurrent Puts to one name leave exactly one complete version. The

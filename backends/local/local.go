@@ -166,13 +166,34 @@ func (s *Store) Open(ctx context.Context, name string, offset, length int64) (io
 			return nil, wrap("seek", name, err)
 		}
 	}
-	if length < 0 {
-		return f, nil
+	var r io.Reader = f
+	if length >= 0 {
+		r = io.LimitReader(f, length)
 	}
-	return struct {
-		io.Reader
-		io.Closer
-	}{io.LimitReader(f, length), f}, nil
+	return &reader{r: r, f: f, name: name}, nil
+}
+
+// reader keeps the host path that *os.File errors carry out of read and
+// close errors.
+type reader struct {
+	r    io.Reader
+	f    *os.File
+	name string
+}
+
+func (r *reader) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	if err != nil && err != io.EOF {
+		err = wrap("read", r.name, err)
+	}
+	return n, err
+}
+
+func (r *reader) Close() error {
+	if err := r.f.Close(); err != nil {
+		return wrap("close", r.name, err)
+	}
+	return nil
 }
 
 func (s *Store) Put(ctx context.Context, name string, r io.Reader, size int64) (backends.FileInfo, error) {
@@ -197,9 +218,13 @@ func (s *Store) Put(ctx context.Context, name string, r io.Reader, size int64) (
 			s.root.Remove(tmp)
 		}
 	}()
-	n, err := io.Copy(f, ctxReader{ctx, r})
+	src := &bodyReader{ctx: ctx, r: r}
+	n, err := io.Copy(f, src)
+	if src.err != nil {
+		return backends.FileInfo{}, fmt.Errorf("local: put %q: %w", name, src.err)
+	}
 	if err != nil {
-		return backends.FileInfo{}, fmt.Errorf("local: put %q: %w", name, err)
+		return backends.FileInfo{}, wrap("put", name, err) // a write error names the host path
 	}
 	if size >= 0 && n != size {
 		return backends.FileInfo{}, fmt.Errorf("local: put %q: got %d of %d bytes: %w", name, n, size, io.ErrUnexpectedEOF)
@@ -220,17 +245,23 @@ func (s *Store) Put(ctx context.Context, name string, r io.Reader, size int64) (
 	return s.Stat(ctx, name)
 }
 
-// ctxReader stops a copy once ctx is done.
-type ctxReader struct {
+// bodyReader stops a copy once ctx is done and remembers the body's own
+// error, telling it apart from a failure to write.
+type bodyReader struct {
 	ctx context.Context
 	r   io.Reader
+	err error
 }
 
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
+func (b *bodyReader) Read(p []byte) (int, error) {
+	if b.err = b.ctx.Err(); b.err != nil {
+		return 0, b.err
 	}
-	return c.r.Read(p)
+	n, err := b.r.Read(p)
+	if err != nil && err != io.EOF {
+		b.err = err
+	}
+	return n, err
 }
 
 func (s *Store) Delete(ctx context.Context, name string) error {
