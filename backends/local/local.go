@@ -242,6 +242,11 @@ func (s *Store) Put(ctx context.Context, name string, r io.Reader, size int64) (
 		return backends.FileInfo{}, wrap("put", name, err)
 	}
 	committed = true
+	// Make the rename itself durable: a reply means the file survives a crash.
+	if d, err := s.root.Open(path.Dir(target)); err == nil {
+		d.Sync()
+		d.Close()
+	}
 	return s.Stat(ctx, name)
 }
 
