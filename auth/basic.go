@@ -8,6 +8,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -18,6 +19,9 @@ import (
 var (
 	ErrNoCredentials  = errors.New("auth: no credentials")
 	ErrBadCredentials = errors.New("auth: wrong username or password")
+	// ErrAppPasswordRequired refuses the account password of a user with
+	// 2FA: WebDAV clients cannot send a code, so they need an app password.
+	ErrAppPasswordRequired = errors.New("auth: this account uses two-factor authentication; create an app password for WebDAV")
 )
 
 // ThrottledError means the caller must wait before trying again.
@@ -28,6 +32,8 @@ func (e *ThrottledError) Error() string { return "auth: too many failed sign-ins
 // Users is what the authenticator needs from the store.
 type Users interface {
 	UserByName(ctx context.Context, username string) (store.User, error)
+	AppPasswordByHash(ctx context.Context, hash string) (store.AppPassword, error)
+	TouchAppPassword(ctx context.Context, id int64, when time.Time, addr string) error
 }
 
 // PasswordHasher hashes and verifies passwords; *Hasher implements it.
@@ -37,10 +43,12 @@ type PasswordHasher interface {
 }
 
 // Basic authenticates HTTP Basic credentials. WebDAV clients send them on
-// every request, so a verified credential is remembered for CacheTTL and
-// Argon2 runs once per credential per TTL. The cache entry is bound to the
-// user's AuthVersion, which the store bumps on password change or disable,
-// so such a change takes effect on the very next request on every replica.
+// every request, so a verified account password is remembered for CacheTTL
+// and Argon2 runs once per credential per TTL. The cache entry is bound to
+// the user's AuthVersion, which the store bumps on password change or
+// disable, so such a change takes effect on the very next request on every
+// replica. App passwords are looked up by their SHA-256 on every request
+// (no cache), so revoking one takes effect at once too.
 type Basic struct {
 	Users    Users
 	Hasher   PasswordHasher
@@ -101,22 +109,60 @@ func ClientAddr(r *http.Request) string {
 	return host
 }
 
-// Authenticate returns the user whose Basic credentials r carries. It
-// returns ErrNoCredentials, ErrBadCredentials (also for disabled and unknown
-// users), *ThrottledError, or a store error.
-func (b *Basic) Authenticate(r *http.Request) (store.User, error) {
+// touchEvery limits how often an app password's last use is written.
+const touchEvery = time.Minute
+
+// Authenticate returns the user whose Basic credentials r carries and what
+// they may do: an app password's scope, or the full scope for the account
+// password. It returns ErrNoCredentials, ErrBadCredentials (also for
+// disabled and unknown users and expired app passwords),
+// ErrAppPasswordRequired (the account password of a user with 2FA),
+// *ThrottledError, or a store error.
+func (b *Basic) Authenticate(r *http.Request) (store.User, Scope, error) {
 	b.init()
 	name, pass, ok := r.BasicAuth()
 	if !ok {
-		return store.User{}, ErrNoCredentials
+		return store.User{}, Scope{}, ErrNoCredentials
 	}
 	ctx := r.Context()
 	now := b.Now()
 	u, err := b.Users.UserByName(ctx, name)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return store.User{}, err
+		return store.User{}, Scope{}, err
 	}
 	known := err == nil
+	if known && strings.HasPrefix(pass, AppPasswordPrefix) {
+		a, err := b.Users.AppPasswordByHash(ctx, HashToken(pass))
+		switch {
+		case err == nil && a.UserID == u.ID:
+			if u.Disabled || a.Expired(now) {
+				return store.User{}, Scope{}, ErrBadCredentials
+			}
+			addr := ClientAddr(r)
+			if now.Sub(a.LastUsedAt) >= touchEvery || a.LastUsedAddr != addr {
+				if err := b.Users.TouchAppPassword(ctx, a.ID, now, addr); err != nil {
+					return store.User{}, Scope{}, err
+				}
+			}
+			return u, ScopeOf(a), nil
+		case err != nil && !errors.Is(err, store.ErrNotFound):
+			return store.User{}, Scope{}, err
+		case u.TOTPEnabled:
+			return store.User{}, Scope{}, ErrBadCredentials // a revoked or mistyped app password
+		}
+		// Not an app password of this user: judged as a password below.
+	}
+	if known && u.TOTPEnabled {
+		// Not verified, so this answer says nothing about the password.
+		return store.User{}, Scope{}, ErrAppPasswordRequired
+	}
+	u, err = b.password(r, name, pass, u, known, now)
+	return u, Scope{}, err
+}
+
+// password checks the account password, through the cache and the limiter.
+func (b *Basic) password(r *http.Request, name, pass string, u store.User, known bool, now time.Time) (store.User, error) {
+	ctx := r.Context()
 
 	key := b.cacheKey(name, pass)
 	b.mu.Lock()

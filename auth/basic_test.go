@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http/httptest"
 	"sync/atomic"
 	"testing"
@@ -21,6 +22,12 @@ func (f fakeUsers) UserByName(_ context.Context, name string) (store.User, error
 	}
 	return u, nil
 }
+
+func (f fakeUsers) AppPasswordByHash(context.Context, string) (store.AppPassword, error) {
+	return store.AppPassword{}, store.ErrNotFound
+}
+
+func (f fakeUsers) TouchAppPassword(context.Context, int64, time.Time, string) error { return nil }
 
 // countingHasher counts password verifications.
 type countingHasher struct {
@@ -58,7 +65,11 @@ func auth(b *Basic, user, pass, addr string) (store.User, error) {
 	if user != "" {
 		r.SetBasicAuth(user, pass)
 	}
-	return b.Authenticate(r)
+	u, scope, err := b.Authenticate(r)
+	if err == nil && scope != (Scope{}) {
+		return u, fmt.Errorf("account password got scope %+v", scope)
+	}
+	return u, err
 }
 
 func TestBasicCachesVerifiedCredentials(t *testing.T) {

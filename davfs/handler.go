@@ -65,7 +65,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	u, err := h.Auth.Authenticate(r)
+	u, scope, err := h.Auth.Authenticate(r)
 	if err != nil {
 		h.authError(w, r, err)
 		return
@@ -80,9 +80,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "Invalid file name", http.StatusBadRequest)
 		return
 	}
+	// An app password may be read-only or confined to a folder.
+	if !scope.Permits(r.Method) || !scope.Covers(name) {
+		outOfScope(w)
+		return
+	}
 	b, err := h.Backend(r.Context(), u)
 	if err != nil {
-		h.log().Error("opening storage", "user", u.Username, "err", err)
+		h.log().ErrorContext(r.Context(), "opening storage", "user", u.Username, "err", err)
 		if errors.Is(err, backends.ErrUnavailable) {
 			unavailable(w)
 			return
@@ -133,6 +138,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, http.StatusText(status)+": unusable Destination", status)
 			return
 		}
+		if !scope.Covers(dst) {
+			outOfScope(w)
+			return
+		}
 		// webdav.Handler compares the raw paths only; a Destination spelled
 		// differently ("/a/", "/./a") or a relative of the source would be
 		// deleted as the overwritten destination, and the source with it.
@@ -170,7 +179,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		LockSystem: checkedLocks{},
 		Logger: func(r *http.Request, err error) {
 			if err != nil {
-				h.log().Debug("webdav", "method", r.Method, "path", r.URL.Path, "err", err)
+				h.log().DebugContext(r.Context(), "webdav", "method", r.Method, "path", r.URL.Path, "err", err)
 			}
 		},
 	}
@@ -238,10 +247,19 @@ func (h *Handler) authError(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, auth.ErrNoCredentials), errors.Is(err, auth.ErrBadCredentials):
 		w.Header().Set("WWW-Authenticate", `Basic realm="DocuVault", charset="UTF-8"`)
 		http.Error(w, "Unauthorized", http.StatusUnauthorized)
+	case errors.Is(err, auth.ErrAppPasswordRequired):
+		w.Header().Set("WWW-Authenticate", `Basic realm="DocuVault", charset="UTF-8"`)
+		http.Error(w, "Unauthorized: this account uses two-factor authentication, so WebDAV needs an app password; "+
+			"create one in the web interface (Account, App passwords) and use it instead of your password", http.StatusUnauthorized)
 	default:
-		h.log().Error("authentication failed", "err", err)
+		h.log().ErrorContext(r.Context(), "authentication failed", "err", err)
 		http.Error(w, "Internal Server Error", http.StatusInternalServerError)
 	}
+}
+
+// outOfScope refuses a request its app password does not allow.
+func outOfScope(w http.ResponseWriter) {
+	http.Error(w, "Forbidden: the app password used does not allow this (read-only or limited to another folder)", http.StatusForbidden)
 }
 
 // MaxXMLBody bounds the XML request bodies of PROPFIND, PROPPATCH and LOCK.
@@ -302,7 +320,7 @@ func (h *Handler) storageError(rq *request, op string, err error) {
 	case errors.Is(err, backends.ErrUnavailable):
 		unavailable(rq.w)
 	default:
-		h.log().Error("storage error", "op", op, "user", rq.fs.user.Username, "path", rq.name, "err", err)
+		h.log().ErrorContext(rq.r.Context(), "storage error", "op", op, "user", rq.fs.user.Username, "path", rq.name, "err", err)
 		http.Error(rq.w, "Storage error", http.StatusInternalServerError)
 	}
 }
@@ -547,7 +565,7 @@ func (h *Handler) put(rq *request) {
 			return
 		}
 		if body.err != nil || errors.Is(err, io.ErrUnexpectedEOF) || ctx.Err() != nil {
-			h.log().Info("upload aborted", "user", rq.fs.user.Username, "path", rq.name, "err", err)
+			h.log().InfoContext(ctx, "upload aborted", "user", rq.fs.user.Username, "path", rq.name, "err", err)
 			http.Error(w, "Bad Request: the upload was incomplete; nothing was changed", http.StatusBadRequest)
 			return
 		}

@@ -43,6 +43,7 @@ const prefix = "dv1"
 type Keyring struct {
 	current string
 	aeads   map[string]cipher.AEAD
+	prk     []byte // HKDF pseudorandom key of the current key, for Derive
 }
 
 // NewKeyring builds a keyring from base64 keys; the first is current.
@@ -62,6 +63,7 @@ func NewKeyring(keys ...string) (*Keyring, error) {
 		id := hex.EncodeToString(sum[:4])
 		if i == 0 {
 			k.current = id
+			k.prk = extract(raw)
 		}
 		k.aeads[id] = aead
 	}

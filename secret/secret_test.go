@@ -119,3 +119,27 @@ func TestFromEnv(t *testing.T) {
 		}
 	}
 }
+
+func TestDerive(t *testing.T) {
+	key1, key2 := newKey(), newKey()
+	a1, _ := NewKeyring(key1)
+	a2, _ := NewKeyring(key1, key2)
+	b, _ := NewKeyring(key2, key1)
+	k1, err := a1.Derive("jwt")
+	if err != nil || len(k1) != 32 {
+		t.Fatalf("Derive = %x, %v", k1, err)
+	}
+	if k2, _ := a2.Derive("jwt"); string(k2) != string(k1) {
+		t.Error("same current key, different derived keys")
+	}
+	if k3, _ := b.Derive("jwt"); string(k3) == string(k1) {
+		t.Error("another current key derived the same key")
+	}
+	if k4, _ := a1.Derive("other"); string(k4) == string(k1) {
+		t.Error("two purposes derived the same key")
+	}
+	var nilRing *Keyring
+	if _, err := nilRing.Derive("jwt"); !errors.Is(err, ErrNoKey) {
+		t.Errorf("nil keyring: %v", err)
+	}
+}

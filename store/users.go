@@ -19,8 +19,12 @@ type User struct {
 	// disabled, which invalidates cached credentials.
 	AuthVersion int64
 	CreatedAt   time.Time
-	QuotaBytes  int64 // 0: no limit
-	UsedBytes   int64 // bytes stored through DocuVault, across all storages
+	QuotaBytes  int64  // 0: no limit
+	UsedBytes   int64  // bytes stored through DocuVault, across all storages
+	Email       string // lower case; "" when unset
+	// TOTPEnabled is true once a TOTP secret is confirmed; WebDAV then
+	// accepts only app passwords.
+	TOTPEnabled bool
 }
 
 // Available returns the bytes the user may still store, or -1 without a limit.
@@ -31,12 +35,13 @@ func (u User) Available() int64 {
 	return max(u.QuotaBytes-u.UsedBytes, 0)
 }
 
-const userCols = `id, username, password_hash, is_admin, disabled, auth_version, created_at, quota_bytes, used_bytes`
+const userCols = `id, username, password_hash, is_admin, disabled, auth_version, created_at, quota_bytes, used_bytes,
+	COALESCE(email, ''), EXISTS (SELECT 1 FROM totp WHERE totp.user_id = users.id AND totp.enabled)`
 
 func scanUser(row interface{ Scan(...any) error }) (User, error) {
 	var u User
 	var created int64
-	err := row.Scan(&u.ID, &u.Username, &u.PasswordHash, &u.IsAdmin, &u.Disabled, &u.AuthVersion, &created, &u.QuotaBytes, &u.UsedBytes)
+	err := row.Scan(&u.ID, &u.Username, &u.PasswordHash, &u.IsAdmin, &u.Disabled, &u.AuthVersion, &created, &u.QuotaBytes, &u.UsedBytes, &u.Email, &u.TOTPEnabled)
 	if errors.Is(err, sql.ErrNoRows) {
 		return User{}, ErrNotFound
 	}
@@ -49,15 +54,56 @@ func scanUser(row interface{ Scan(...any) error }) (User, error) {
 
 // CreateUser adds an account; a taken username gives ErrConflict.
 func (s *Store) CreateUser(ctx context.Context, username, passwordHash string, admin bool) (User, error) {
-	now := time.Now().Unix()
-	var id int64
-	err := s.db.QueryRowContext(ctx, s.q(`INSERT INTO users (username, password_hash, is_admin, created_at)
-		VALUES (?, ?, ?, ?) RETURNING id`), username, passwordHash, admin, now).Scan(&id)
-	if isUnique(err) {
-		return User{}, fmt.Errorf("user %q: %w", username, ErrConflict)
+	return s.AddUser(ctx, NewUser{Username: username, PasswordHash: passwordHash, Admin: admin})
+}
+
+// NewUser describes an account to create.
+type NewUser struct {
+	Username     string
+	Email        string // "" for none; stored as given (callers lower-case it)
+	PasswordHash string
+	Admin        bool
+	// InviteHash, when set, names an unused, unexpired invite that the same
+	// transaction marks used; without one AddUser fails with ErrNotFound.
+	InviteHash string
+	Now        time.Time // creation time; zero: the current time
+}
+
+// AddUser creates an account. A taken username or e-mail gives ErrConflict.
+func (s *Store) AddUser(ctx context.Context, nu NewUser) (User, error) {
+	if nu.Now.IsZero() {
+		nu.Now = time.Now()
 	}
+	now := nu.Now.Unix()
+	var email any
+	if nu.Email != "" {
+		email = nu.Email
+	}
+	var id int64
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, s.q(`INSERT INTO users (username, email, password_hash, is_admin, created_at)
+			VALUES (?, ?, ?, ?, ?) RETURNING id`), nu.Username, email, nu.PasswordHash, nu.Admin, now).Scan(&id)
+		if isUnique(err) {
+			return fmt.Errorf("user %q or its e-mail: %w", nu.Username, ErrConflict)
+		}
+		if err != nil {
+			return fmt.Errorf("store: create user: %w", err)
+		}
+		if nu.InviteHash == "" {
+			return nil
+		}
+		res, err := tx.ExecContext(ctx, s.q(`UPDATE invites SET used_by = ?, used_at = ?
+			WHERE code_hash = ? AND used_at = 0 AND expires_at > ?`), id, now, nu.InviteHash, now)
+		if err != nil {
+			return fmt.Errorf("store: use invite: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("invite: %w", ErrNotFound)
+		}
+		return nil
+	})
 	if err != nil {
-		return User{}, fmt.Errorf("store: create user: %w", err)
+		return User{}, err
 	}
 	return s.UserByID(ctx, id)
 }
@@ -65,6 +111,14 @@ func (s *Store) CreateUser(ctx context.Context, username, passwordHash string, a
 // UserByName looks an account up by username.
 func (s *Store) UserByName(ctx context.Context, username string) (User, error) {
 	return scanUser(s.db.QueryRowContext(ctx, s.q(`SELECT `+userCols+` FROM users WHERE username = ?`), username))
+}
+
+// UserByEmail looks an account up by its (lower-case) e-mail address.
+func (s *Store) UserByEmail(ctx context.Context, email string) (User, error) {
+	if email == "" {
+		return User{}, ErrNotFound
+	}
+	return scanUser(s.db.QueryRowContext(ctx, s.q(`SELECT `+userCols+` FROM users WHERE email = ?`), email))
 }
 
 // UserByID looks an account up by id.
@@ -139,6 +193,24 @@ func (s *Store) DeleteUser(ctx context.Context, id int64) error {
 		}
 		return nil
 	})
+}
+
+// SetAdmin grants or withdraws administration.
+func (s *Store) SetAdmin(ctx context.Context, id int64, admin bool) error {
+	return s.updateUser(ctx, id, `UPDATE users SET is_admin = ? WHERE id = ?`, admin)
+}
+
+// SetEmail sets or (with "") clears the e-mail address; a taken one gives ErrConflict.
+func (s *Store) SetEmail(ctx context.Context, id int64, email string) error {
+	var v any
+	if email != "" {
+		v = email
+	}
+	err := s.updateUser(ctx, id, `UPDATE users SET email = ? WHERE id = ?`, v)
+	if isUnique(err) {
+		return fmt.Errorf("e-mail: %w", ErrConflict)
+	}
+	return err
 }
 
 // SetQuota sets a user's limit in bytes (0: none).

@@ -73,13 +73,13 @@ type listedUser struct{ id, admin, disabled string }
 func listed(t *testing.T, out string) map[string]*listedUser {
 	t.Helper()
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if len(lines) == 0 || strings.Join(strings.Fields(lines[0]), " ") != "ID USERNAME ADMIN DISABLED CREATED" {
+	if len(lines) == 0 || strings.Join(strings.Fields(lines[0]), " ") != "ID USERNAME ADMIN DISABLED USED QUOTA CREATED" {
 		t.Fatalf("user list header: %q", out)
 	}
 	m := map[string]*listedUser{}
 	for _, l := range lines[1:] {
 		f := strings.Fields(l)
-		if len(f) != 6 { // CREATED is date and time
+		if len(f) < 8 { // USED is "0 B", CREATED date and time
 			t.Fatalf("user list row %q", l)
 		}
 		m[f[1]] = &listedUser{id: f[0], admin: f[2], disabled: f[3]}

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // config is everything serve and the admin commands need. Each setting has
@@ -22,32 +23,76 @@ type config struct {
 	DatabaseURL string
 	TLSCert     string
 	TLSKey      string
+	DevTLS      string // a boolean; see devTLS
 	LogLevel    string
+	LogFormat   string
+	// MetricsListen serves /metrics on its own address; empty: on Listen.
+	MetricsListen   string
+	ShutdownTimeout string
+
+	// Parsed by validate.
+	devTLS          bool
+	shutdownTimeout time.Duration
 }
 
 // setting describes one configuration value for flags, env and docs.
 type setting struct {
 	flag, env, def, usage string
 	dst                   *string
+	isBool                bool // given as --flag alone; the value is true or false
 }
 
 func (c *config) settings() []setting {
+	str := func(flag, env, def, usage string, dst *string) setting {
+		return setting{flag: flag, env: env, def: def, usage: usage, dst: dst}
+	}
 	return []setting{
-		{"listen", "DOCUVAULT_LISTEN", "127.0.0.1:8080", "address to listen on (host:port)", &c.Listen},
-		{"data", "DOCUVAULT_DATA_DIR", "./data", "directory for the embedded database and local files", &c.DataDir},
-		{"database-url", "DOCUVAULT_DATABASE_URL", "", "postgres://… for PostgreSQL; default: SQLite at <data>/docuvault.db", &c.DatabaseURL},
-		{"tls-cert", "DOCUVAULT_TLS_CERT", "", "TLS certificate file (PEM); serve HTTPS with --tls-key", &c.TLSCert},
-		{"tls-key", "DOCUVAULT_TLS_KEY", "", "TLS private key file (PEM)", &c.TLSKey},
-		{"log-level", "DOCUVAULT_LOG_LEVEL", "info", "debug, info, warn or error", &c.LogLevel},
+		str("listen", "DOCUVAULT_LISTEN", "127.0.0.1:8080", "address to listen on (host:port)", &c.Listen),
+		str("data", "DOCUVAULT_DATA_DIR", "./data", "directory for the embedded database and local files", &c.DataDir),
+		str("database-url", "DOCUVAULT_DATABASE_URL", "", "postgres://… for PostgreSQL; default: SQLite at <data>/docuvault.db", &c.DatabaseURL),
+		str("tls-cert", "DOCUVAULT_TLS_CERT", "", "TLS certificate file (PEM); serve HTTPS with --tls-key", &c.TLSCert),
+		str("tls-key", "DOCUVAULT_TLS_KEY", "", "TLS private key file (PEM)", &c.TLSKey),
+		{flag: "dev-tls", env: "DOCUVAULT_DEV_TLS", def: "false", dst: &c.DevTLS, isBool: true,
+			usage: "serve HTTPS with a self-signed certificate for localhost, generated once under <data>/dev-tls"},
+		str("log-level", "DOCUVAULT_LOG_LEVEL", "info", "debug, info, warn or error", &c.LogLevel),
+		str("log-format", "DOCUVAULT_LOG_FORMAT", "text", "text or json (one object per line)", &c.LogFormat),
+		str("metrics-listen", "DOCUVAULT_METRICS_LISTEN", "", "serve /metrics on this host:port instead of on --listen", &c.MetricsListen),
+		str("shutdown-timeout", "DOCUVAULT_SHUTDOWN_TIMEOUT", "30s", "on SIGTERM, how long running requests may take to finish before they are aborted", &c.ShutdownTimeout),
 	}
 }
+
+// boolString is a boolean flag kept as a string, so that every setting is
+// bound and reported the same way.
+type boolString struct{ p *string }
+
+func (b boolString) String() string {
+	if b.p == nil {
+		return "false" // the zero value, which flag's usage leaves out
+	}
+	return *b.p
+}
+
+func (b boolString) Set(v string) error {
+	if _, err := strconv.ParseBool(v); err != nil {
+		return errors.New("want true or false")
+	}
+	*b.p = v
+	return nil
+}
+
+func (boolString) IsBoolFlag() bool { return true }
 
 // bind registers the settings on fs and presets them from getenv. The
 // usage text shows only the built-in defaults: an environment value may hold
 // a database password, and flag errors print the usage.
 func (c *config) bind(fs *flag.FlagSet, getenv func(string) string) {
 	for _, s := range c.settings() {
-		fs.StringVar(s.dst, s.flag, s.def, s.usage+" ($"+s.env+")")
+		if s.isBool {
+			*s.dst = s.def
+			fs.Var(boolString{s.dst}, s.flag, s.usage+" ($"+s.env+")")
+		} else {
+			fs.StringVar(s.dst, s.flag, s.def, s.usage+" ($"+s.env+")")
+		}
 		if v := getenv(s.env); v != "" {
 			*s.dst = v
 		}
@@ -76,15 +121,19 @@ func missingError(c *config, dst *string, why string) error {
 
 // validate checks every value and fills derived defaults.
 func (c *config) validate() error {
-	host, port, err := net.SplitHostPort(c.Listen)
-	if err != nil {
-		return settingError(c, &c.Listen, "want host:port, e.g. 127.0.0.1:8080")
+	// Settings added later default when empty, as in a config built in code.
+	for _, s := range c.settings() {
+		if *s.dst == "" && (s.dst == &c.DevTLS || s.dst == &c.LogFormat || s.dst == &c.ShutdownTimeout) {
+			*s.dst = s.def
+		}
 	}
-	if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
-		return settingError(c, &c.Listen, "port must be a number from 0 to 65535")
+	if err := checkAddr(c, &c.Listen); err != nil {
+		return err
 	}
-	if host != "" && net.ParseIP(host) == nil && strings.ContainsAny(host, " /") {
-		return settingError(c, &c.Listen, "bad host")
+	if c.MetricsListen != "" {
+		if err := checkAddr(c, &c.MetricsListen); err != nil {
+			return err
+		}
 	}
 	if c.DataDir == "" {
 		return settingError(c, &c.DataDir, "must not be empty")
@@ -121,10 +170,40 @@ func (c *config) validate() error {
 			return settingError(c, &c.TLSCert, "no usable pair with --tls-key: "+err.Error())
 		}
 	}
+	var err error
+	if c.devTLS, err = strconv.ParseBool(c.DevTLS); err != nil {
+		return settingError(c, &c.DevTLS, "want true or false")
+	}
+	if c.devTLS && c.TLSCert != "" {
+		return settingError(c, &c.DevTLS, "--tls-cert and --tls-key give a certificate already; use one or the other")
+	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
 		return settingError(c, &c.LogLevel, "want debug, info, warn or error")
+	}
+	switch c.LogFormat {
+	case "text", "json":
+	default:
+		return settingError(c, &c.LogFormat, "want text or json")
+	}
+	if c.shutdownTimeout, err = time.ParseDuration(c.ShutdownTimeout); err != nil || c.shutdownTimeout < 0 {
+		return settingError(c, &c.ShutdownTimeout, "want a duration such as 30s or 2m")
+	}
+	return nil
+}
+
+// checkAddr validates a host:port setting.
+func checkAddr(c *config, dst *string) error {
+	host, port, err := net.SplitHostPort(*dst)
+	if err != nil {
+		return settingError(c, dst, "want host:port, e.g. 127.0.0.1:8080")
+	}
+	if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+		return settingError(c, dst, "port must be a number from 0 to 65535")
+	}
+	if host != "" && net.ParseIP(host) == nil && strings.ContainsAny(host, " /") {
+		return settingError(c, dst, "bad host")
 	}
 	return nil
 }

@@ -29,6 +29,7 @@ const usage = `usage: docuvault <command> [flags]
 commands:
   serve                      run the server (default: SQLite and files under ./data, 127.0.0.1:8080)
   migrate                    apply database migrations and exit
+  healthcheck [--url URL]    exit 0 if the server of this configuration is ready (/readyz)
   user add NAME [--admin]    create a user (a random password is printed unless --password-stdin)
   user list                  list users
   user passwd NAME           set a new password (random unless --password-stdin)
@@ -61,6 +62,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return e.serve(ctx, args[1:])
 	case "migrate":
 		return e.migrate(ctx, args[1:])
+	case "healthcheck":
+		return e.healthcheck(ctx, args[1:])
 	case "storage":
 		return e.storage(ctx, args[1:])
 	case "rotate-key":

@@ -5,21 +5,26 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"time"
 
+	"github.com/docuvault/docuvault/api"
 	"github.com/docuvault/docuvault/auth"
 	"github.com/docuvault/docuvault/davfs"
+	"github.com/docuvault/docuvault/obs"
 	"github.com/docuvault/docuvault/secret"
 	"github.com/docuvault/docuvault/storage"
 	"github.com/docuvault/docuvault/store"
 )
 
+// logger writes --log-format lines at --log-level to stderr, each with the
+// request id of the request it was written for.
 func logger(c *config, e env) *slog.Logger {
-	var lvl slog.Level
-	lvl.UnmarshalText([]byte(c.LogLevel))
-	return slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: lvl}))
+	log, err := obs.NewLogger(e.stderr, c.LogFormat, c.LogLevel)
+	if err != nil { // validate has checked both
+		panic(err)
+	}
+	return log
 }
 
 // openDB opens the configured database; a failure names the setting.
@@ -66,7 +71,10 @@ func (e env) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer func() {
+		st.Close()
+		log.Info("database closed")
+	}()
 	hasher := auth.NewHasher(auth.DefaultParams, 0)
 	if err := e.firstAdmin(ctx, st, hasher); err != nil {
 		return err
@@ -76,16 +84,22 @@ func (e env) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	metrics := obs.NewMetrics()
 	dav := &davfs.Handler{
 		Prefix:  "/dav",
 		Store:   st,
 		Auth:    &auth.Basic{Users: st, Hasher: hasher},
-		Backend: opener.For,
+		Backend: observe(metrics, opener, st), // opener.For, with failures counted
 		Logger:  log,
+	}
+	apiHandler, err := e.apiHandler(c, st, hasher, dav.Auth, opener, log)
+	if err != nil {
+		return err
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/dav/", dav)
 	mux.Handle("/dav", dav)
+	mux.Handle(api.Prefix+"/", apiHandler)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodOptions {
 			dav.ServeHTTP(w, r) // clients probing the server root
@@ -98,43 +112,13 @@ func (e env) serve(ctx context.Context, args []string) error {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "DocuVault is running. Mount /dav/ with a WebDAV client.")
 	})
+	mux.Handle("GET /healthz", obs.Healthz())
+	mux.Handle("GET /readyz", obs.Readyz(log, 5*time.Second, readiness(c, st)...))
+	if c.MetricsListen == "" {
+		mux.Handle("GET /metrics", metrics.Handler())
+	}
 
-	ln, err := net.Listen("tcp", c.Listen)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", c.Listen, err)
-	}
-	srv := &http.Server{
-		Handler:           mux,
-		ReadHeaderTimeout: 30 * time.Second,
-		IdleTimeout:       5 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
-	scheme := "http"
-	if c.TLSCert != "" {
-		scheme = "https"
-	}
-	fmt.Fprintf(e.stdout, "DocuVault listening on %s://%s/dav/ (database: %s)\n", scheme, ln.Addr(), st.Dialect())
-
-	errc := make(chan error, 1)
-	go func() {
-		if c.TLSCert != "" {
-			errc <- srv.ServeTLS(ln, c.TLSCert, c.TLSKey)
-		} else {
-			errc <- srv.Serve(ln)
-		}
-	}()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	log.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
-		return err
-	}
-	return nil
+	return e.listenAndServe(ctx, c, log, metrics, string(st.Dialect()), mux)
 }
 
 // firstAdmin creates the "admin" account on a database with no users and

@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/docuvault/docuvault/auth"
 	"github.com/docuvault/docuvault/backends"
 	"github.com/docuvault/docuvault/storage"
 	"github.com/docuvault/docuvault/store"
@@ -232,7 +233,12 @@ func (e env) rotateKey(ctx context.Context, args []string) error {
 			changed++
 		}
 	}
-	fmt.Fprintf(e.stdout, "resealed %d of %d stored secrets under key %s; the old keys can now be removed\n", changed, len(rows), op.Keys.CurrentID())
+	totp, err := auth.ResealTOTP(ctx, st, op.Keys)
+	if err != nil {
+		return fmt.Errorf("rotate-key: %w (resealed %d storage secrets)", err, changed)
+	}
+	fmt.Fprintf(e.stdout, "resealed %d of %d storage secrets and %d TOTP secrets under key %s; the old keys can now be removed\n",
+		changed, len(rows), totp, op.Keys.CurrentID())
 	return nil
 }
 

@@ -100,7 +100,7 @@ func TestStorageCommands(t *testing.T) {
 			t.Run("rotate-key reseals under the new key", func(t *testing.T) {
 				rotated := map[string]string{"DOCUVAULT_DATA_DIR": data, "DOCUVAULT_DATABASE_URL": env["DOCUVAULT_DATABASE_URL"],
 					"DOCUVAULT_ENCRYPTION_KEY": newKey(), "DOCUVAULT_OLD_ENCRYPTION_KEYS": env["DOCUVAULT_ENCRYPTION_KEY"]}
-				if out := mustCLI(t, rotated, "", "rotate-key"); !strings.Contains(out, "resealed 2 of 2") {
+				if out := mustCLI(t, rotated, "", "rotate-key"); !strings.Contains(out, "resealed 2 of 2 storage secrets and 0 TOTP") {
 					t.Fatalf("rotate-key: %s", out)
 				}
 				onlyNew := map[string]string{"DOCUVAULT_DATA_DIR": data, "DOCUVAULT_DATABASE_URL": env["DOCUVAULT_DATABASE_URL"],

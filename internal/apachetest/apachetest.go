@@ -13,11 +13,9 @@ package apachetest
 
 import (
 	"bytes"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"net"
+	"github.com/docuvault/docuvault/internal/testproc"
 	"net/http"
 	"os"
 	"os/exec"
@@ -61,7 +59,7 @@ type Server struct {
 	mu      sync.Mutex
 	cmd     *exec.Cmd
 	exited  chan struct{}
-	console *logBuffer
+	console *testproc.Log
 }
 
 // Binary returns the path of the apache2 binary, or "" when there is none.
@@ -95,10 +93,10 @@ func Start(t testing.TB) *Server {
 	}
 	s := &Server{
 		User:     "dav",
-		Password: "pw-" + randHex(8),
+		Password: "pw-" + testproc.RandHex(8),
 		t:        t,
 		bin:      bin,
-		console:  &logBuffer{},
+		console:  &testproc.Log{},
 	}
 	confDir := t.TempDir()
 	s.conf = filepath.Join(confDir, "httpd.conf")
@@ -154,7 +152,7 @@ func Start(t testing.TB) *Server {
 	})
 	// A free port can be taken between probing and binding: try again.
 	for range 3 {
-		s.addr = freeAddr(t)
+		s.addr = testproc.FreeAddr(t)
 		s.URL = "http://" + s.addr + "/dav/"
 		conf := config(confDir, www, lockDir, htpasswd, s.addr, runAs)
 		if err = os.WriteFile(s.conf, []byte(conf), 0o644); err != nil {
@@ -263,37 +261,4 @@ func (s *Server) NewRequest(method, path string, body []byte) *http.Request {
 	}
 	req.SetBasicAuth(s.User, s.Password)
 	return req
-}
-
-func freeAddr(t testing.TB) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
-func randHex(n int) string {
-	b := make([]byte, n)
-	rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
-// logBuffer collects process output for concurrent reading.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

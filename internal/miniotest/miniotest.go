@@ -7,12 +7,9 @@
 package miniotest
 
 import (
-	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
-	"net"
+	"github.com/docuvault/docuvault/internal/testproc"
 	"net/http"
 	"os"
 	"os/exec"
@@ -42,7 +39,7 @@ type Server struct {
 	mu      sync.Mutex
 	cmd     *exec.Cmd
 	exited  chan struct{}
-	log     *logBuffer
+	log     *testproc.Log
 }
 
 // Binary returns the path of the minio binary, or "" when there is none.
@@ -78,11 +75,11 @@ func Start(t testing.TB) *Server {
 	}
 	s := &Server{
 		AccessKey: "docuvault-test",
-		SecretKey: "secret-" + randHex(12),
+		SecretKey: "secret-" + testproc.RandHex(12),
 		DataDir:   t.TempDir(),
 		t:         t,
 		bin:       bin,
-		log:       &logBuffer{},
+		log:       &testproc.Log{},
 	}
 	t.Cleanup(func() {
 		s.Stop()
@@ -93,7 +90,7 @@ func Start(t testing.TB) *Server {
 	// A free port can be taken between probing and binding: try again.
 	var err error
 	for range 3 {
-		s.Endpoint, s.console = freeAddr(t), freeAddr(t)
+		s.Endpoint, s.console = testproc.FreeAddr(t), testproc.FreeAddr(t)
 		if err = s.start(); err == nil {
 			return s
 		}
@@ -185,45 +182,11 @@ func (s *Server) Client() *minio.Client {
 // NewBucket creates a bucket with a fresh random name and returns the name.
 func (s *Server) NewBucket(t testing.TB) string {
 	t.Helper()
-	name := "test-" + randHex(8)
+	name := "test-" + testproc.RandHex(8)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := s.Client().MakeBucket(ctx, name, minio.MakeBucketOptions{}); err != nil {
 		t.Fatalf("miniotest: make bucket: %v", err)
 	}
 	return name
-}
-
-func freeAddr(t testing.TB) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
-func randHex(n int) string {
-	b := make([]byte, n)
-	rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
-// logBuffer collects process output for concurrent reading.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

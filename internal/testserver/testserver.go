@@ -57,6 +57,7 @@ type Server struct {
 	DBURL   string
 	Cmd     *exec.Cmd
 	Stderr  *Log // the server's standard error, safe to read while it runs
+	Stdout  *Log // likewise its standard output
 	t       testing.TB
 }
 
@@ -76,7 +77,7 @@ func Start(t testing.TB, o Options) *Server {
 	if o.DataDir == "" {
 		o.DataDir = t.TempDir()
 	}
-	s := &Server{DataDir: o.DataDir, DBURL: o.DatabaseURL, Stderr: &Log{}, t: t}
+	s := &Server{DataDir: o.DataDir, DBURL: o.DatabaseURL, Stderr: &Log{}, Stdout: &Log{}, t: t}
 	args := []string{"serve", "--listen", "127.0.0.1:0", "--data", o.DataDir}
 	if o.DatabaseURL != "" {
 		args = append(args, "--database-url", o.DatabaseURL)
@@ -100,6 +101,7 @@ func Start(t testing.TB, o Options) *Server {
 	go func() {
 		sc := bufio.NewScanner(out)
 		for sc.Scan() {
+			s.Stdout.Write([]byte(sc.Text() + "\n"))
 			if m := listening.FindStringSubmatch(sc.Text()); m != nil {
 				found <- m[1]
 			}
