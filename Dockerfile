@@ -9,8 +9,9 @@
 ARG GO_VERSION=1.26
 ARG NODE_VERSION=22
 
-# --- 1. UI: ui/dist. Until ui/ has a package.json (or when it is missing),
-# a placeholder page stands in, so the image builds at every commit.
+# --- 1. UI: ui/dist. Without ui/package.json (older commits) dist/ stays
+# empty and the binary serves the ui package's "UI not built" page, so the
+# image builds at every commit.
 FROM node:${NODE_VERSION}-alpine AS ui
 WORKDIR /src/ui
 # The wildcard matches nothing when ui/ does not exist, which BuildKit allows.
@@ -19,7 +20,7 @@ RUN --mount=type=cache,target=/root/.npm \
     if [ -f package.json ]; then \
       npm ci --no-audit --no-fund && npm run build; \
     else \
-      mkdir -p dist && printf '%s\n' '<!doctype html><title>DocuVault</title><p>DocuVault is running; mount /dav/ with a WebDAV client.</p>' > dist/index.html; \
+      mkdir -p dist && touch dist/.gitkeep; \
     fi
 
 # --- 2. The binary: static (CGO_ENABLED=0; SQLite is pure Go), with the UI

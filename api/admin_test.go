@@ -176,6 +176,31 @@ func TestAdmin(t *testing.T) {
 			want(t, adminDo(t, req{method: "GET", path: "/admin/audit?limit=lots"}), http.StatusBadRequest, "invalid_input")
 		})
 
+		t.Run("storage", func(t *testing.T) {
+			const davPassword = "Hank-Remote-Password-2b9c"
+			secrets = append(secrets, davPassword)
+			remote := remoteDAV(t, "hank-remote", davPassword)
+			r := adminDo(t, req{method: "PUT", path: hankPath + "/storage",
+				body: map[string]any{"mount": "/Cloud", "kind": "webdav", "url": remote, "username": "hank-remote", "secret": davPassword}})
+			got := storagesOf(t, r)
+			if got["/Cloud"]["secret_set"] != true || got["/"]["kind"] != "s3" || got["/"]["bucket"] != "b" || got["/"]["secret_set"] != true {
+				t.Fatalf("hank's storages %v", got)
+			}
+			if len(storagesOf(t, adminDo(t, req{method: "GET", path: hankPath + "/storage"}))) != 2 {
+				t.Fatal("admin GET does not list both storages")
+			}
+			want(t, adminDo(t, req{method: "GET", path: hankPath}), http.StatusOK)
+			want(t, adminDo(t, req{method: "GET", path: "/admin/users"}), http.StatusOK)
+			want(t, adminDo(t, req{method: "GET", path: "/admin/audit"}), http.StatusOK)
+			events, _ := st.AuditLog(ctx, store.AuditFilter{UserID: root.ID})
+			if !hasEvent(events, "admin.storage_changed") {
+				t.Fatal("the change is not audited")
+			}
+			want(t, adminDo(t, req{method: "DELETE", path: hankPath + "/storage?mount=/"}), http.StatusBadRequest, "invalid_input")
+			want(t, adminDo(t, req{method: "DELETE", path: hankPath + "/storage?mount=/Cloud"}), http.StatusNoContent)
+			want(t, adminDo(t, req{method: "DELETE", path: hankPath + "/storage?mount=/Cloud"}), http.StatusNotFound, "not_found")
+		})
+
 		t.Run("delete", func(t *testing.T) {
 			want(t, adminDo(t, req{method: "DELETE", path: "/admin/users/" + itoa(root.ID)}), http.StatusBadRequest, "invalid_input")
 			want(t, adminDo(t, req{method: "DELETE", path: hankPath}), http.StatusNoContent)

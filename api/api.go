@@ -15,16 +15,20 @@ import (
 
 	"github.com/docuvault/docuvault/auth"
 	"github.com/docuvault/docuvault/secret"
+	"github.com/docuvault/docuvault/storage"
 	"github.com/docuvault/docuvault/store"
 )
 
 // Prefix is where the API is mounted.
 const Prefix = "/api/v1"
 
-// Config is what the API needs; Store, Hasher and SigningKey are required.
+// Config is what the API needs; Store, Hasher, SigningKey and Storage are
+// required.
 type Config struct {
 	Store  *store.Store
 	Hasher auth.PasswordHasher
+	// Storage opens users' namespaces and applies storage changes.
+	Storage *storage.Opener
 	// SigningKey signs access tokens (see auth.SigningKey).
 	SigningKey []byte
 	// Limiter counts failed sign-ins per account and address; share the
@@ -45,6 +49,8 @@ type API struct {
 	st         *store.Store
 	hasher     auth.PasswordHasher
 	tokens     *auth.Tokens
+	bearer     *auth.Bearer
+	storage    *storage.Opener
 	limiter    *auth.Limiter
 	keys       *secret.Keyring
 	deleteData func(ctx context.Context, u store.User) error
@@ -66,8 +72,8 @@ const cleanupEvery = time.Hour
 
 // New builds the API. Mount it at Prefix+"/".
 func New(c Config) (*API, error) {
-	if c.Store == nil || c.Hasher == nil {
-		return nil, errors.New("api: Store and Hasher are required")
+	if c.Store == nil || c.Hasher == nil || c.Storage == nil {
+		return nil, errors.New("api: Store, Hasher and Storage are required")
 	}
 	if c.Now == nil {
 		c.Now = time.Now
@@ -90,7 +96,8 @@ func New(c Config) (*API, error) {
 		return nil, err
 	}
 	a := &API{
-		st: c.Store, hasher: c.Hasher, tokens: tokens, limiter: c.Limiter, keys: c.Keys,
+		st: c.Store, hasher: c.Hasher, tokens: tokens, bearer: &auth.Bearer{Tokens: tokens, Store: c.Store},
+		storage: c.Storage, limiter: c.Limiter, keys: c.Keys,
 		deleteData: c.DeleteUserData, log: c.Logger, now: c.Now, issuer: c.Issuer, dummyHash: dummy,
 		mux: http.NewServeMux(),
 	}
@@ -103,6 +110,10 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	a.mux.ServeHTTP(w, r)
 }
+
+// Bearer verifies the API's access tokens; give it to auth.Basic so WebDAV
+// accepts them too.
+func (a *API) Bearer() *auth.Bearer { return a.bearer }
 
 // Patterns lists the registered routes ("METHOD /api/v1/…").
 func (a *API) Patterns() []string { return append([]string(nil), a.patterns...) }

@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,9 +20,11 @@ import (
 	"github.com/docuvault/docuvault/api"
 	"github.com/docuvault/docuvault/auth"
 	"github.com/docuvault/docuvault/backends"
-	"github.com/docuvault/docuvault/backends/local"
+	"github.com/docuvault/docuvault/backends/s3"
+	dav "github.com/docuvault/docuvault/backends/webdav"
 	"github.com/docuvault/docuvault/davfs"
 	"github.com/docuvault/docuvault/secret"
+	"github.com/docuvault/docuvault/storage"
 	"github.com/docuvault/docuvault/store"
 )
 
@@ -55,6 +56,7 @@ type server struct {
 	url     string
 	st      *store.Store
 	api     *api.API
+	opener  *storage.Opener
 	clock   *clock
 	keys    *secret.Keyring
 	hasher  *auth.Hasher
@@ -87,7 +89,9 @@ func newServer(t *testing.T, st *store.Store, o ...options) *server {
 		}
 		s.keys = keys
 	}
-	cfg := api.Config{Store: st, Hasher: s.hasher, SigningKey: signingKey, Limiter: s.limiter, Keys: s.keys, Now: s.clock.Now}
+	s.opener = &storage.Opener{DataDir: t.TempDir(), Store: st, Keys: s.keys, Drivers: drivers()}
+	cfg := api.Config{Store: st, Hasher: s.hasher, SigningKey: signingKey, Limiter: s.limiter, Keys: s.keys,
+		Storage: s.opener, Now: s.clock.Now}
 	if opt.deleteCalls != nil {
 		cfg.DeleteUserData = func(_ context.Context, u store.User) error {
 			*opt.deleteCalls = append(*opt.deleteCalls, u.ID)
@@ -99,33 +103,14 @@ func newServer(t *testing.T, st *store.Store, o ...options) *server {
 		t.Fatal(err)
 	}
 	s.api = a
-	files := t.TempDir()
-	var mu sync.Mutex
-	opened := map[int64]*local.Store{}
 	dav := &davfs.Handler{Prefix: "/dav", Store: st,
-		Auth: &auth.Basic{Users: st, Hasher: s.hasher, Limiter: s.limiter, Now: s.clock.Now},
-		Backend: func(_ context.Context, u store.User) (backends.Backend, error) {
-			mu.Lock()
-			defer mu.Unlock()
-			if b, ok := opened[u.ID]; ok {
-				return b, nil
-			}
-			b, err := local.New(filepath.Join(files, strconv.FormatInt(u.ID, 10)))
-			if err == nil {
-				opened[u.ID] = b
-			}
-			return b, err
-		}}
+		Auth:    &auth.Basic{Users: st, Hasher: s.hasher, Limiter: s.limiter, Now: s.clock.Now, Bearer: a.Bearer()},
+		Backend: s.opener.For}
 	mux := http.NewServeMux()
 	mux.Handle(api.Prefix+"/", a)
 	mux.Handle("/dav/", dav)
 	srv := httptest.NewServer(mux)
-	t.Cleanup(func() {
-		srv.Close()
-		for _, b := range opened {
-			b.Close()
-		}
-	})
+	t.Cleanup(srv.Close)
 	s.url = srv.URL
 	return s
 }
@@ -158,6 +143,13 @@ func (r reply) code() string {
 	e, _ := r.json["error"].(map[string]any)
 	c, _ := e["code"].(string)
 	return c
+}
+
+// message is the message of an error reply.
+func (r reply) message() string {
+	e, _ := r.json["error"].(map[string]any)
+	m, _ := e["message"].(string)
+	return m
 }
 
 func (r reply) str(key string) string {
@@ -308,11 +300,22 @@ func ptr[T any](v T) *T { return &v }
 // davAs sends a WebDAV request with Basic credentials.
 func (s *server) davAs(t *testing.T, user, pass, method, path, body string, hdr map[string]string) reply {
 	t.Helper()
+	return s.dav(t, method, path, body, hdr, func(r *http.Request) { r.SetBasicAuth(user, pass) })
+}
+
+// davBearer sends a WebDAV request with an access token, as the web UI does.
+func (s *server) davBearer(t *testing.T, token, method, path, body string, hdr map[string]string) reply {
+	t.Helper()
+	return s.dav(t, method, path, body, hdr, func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+token) })
+}
+
+func (s *server) dav(t *testing.T, method, path, body string, hdr map[string]string, authorize func(*http.Request)) reply {
+	t.Helper()
 	r, err := http.NewRequest(method, s.url+path, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.SetBasicAuth(user, pass)
+	authorize(r)
 	for k, v := range hdr {
 		r.Header.Set(k, v)
 	}
@@ -333,4 +336,17 @@ func (s *server) signin2FA(t *testing.T, challenge, code string) session {
 	r := s.do(t, req{method: "POST", path: "/auth/signin/2fa", body: map[string]string{"challenge": challenge, "code": code}})
 	want(t, r, http.StatusOK)
 	return session{access: r.str("access_token"), refresh: r.cookie.Value}
+}
+
+// drivers opens the remote kinds as cmd/docuvault does.
+func drivers() map[string]func(ctx context.Context, s storage.Spec) (backends.Backend, error) {
+	return map[string]func(ctx context.Context, s storage.Spec) (backends.Backend, error){
+		storage.S3: func(ctx context.Context, s storage.Spec) (backends.Backend, error) {
+			return s3.New(ctx, s3.Config{Endpoint: s.Endpoint, Region: s.Region, Bucket: s.Bucket, Prefix: s.Prefix,
+				AccessKey: s.AccessKey, SecretKey: s.Secrets["secret_key"], UseTLS: s.UseTLS})
+		},
+		storage.WebDAV: func(_ context.Context, s storage.Spec) (backends.Backend, error) {
+			return dav.New(dav.Config{URL: s.URL, Username: s.Username, Password: s.Secrets["password"], Nextcloud: s.Nextcloud})
+		},
+	}
 }

@@ -54,3 +54,12 @@ func cleanPrefix(p string) (string, error) {
 	}
 	return p, nil
 }
+
+// cleanFilePath cleans a path of the caller's namespace as WebDAV does:
+// rooted at "/", without "." or "..", so it cannot leave the namespace.
+func cleanFilePath(p string) (string, error) {
+	if p == "" || strings.ContainsAny(p, "\x00\\") || len(p) > 4096 || !utf8.ValidString(p) {
+		return "", invalid("path: want a file path such as /Documents/report.pdf")
+	}
+	return path.Clean("/" + p), nil
+}

@@ -3,6 +3,7 @@ package api
 import (
 	"time"
 
+	"github.com/docuvault/docuvault/storage"
 	"github.com/docuvault/docuvault/store"
 )
 
@@ -31,6 +32,37 @@ func viewUser(u store.User) userView {
 type storageView struct {
 	Mount string `json:"mount"`
 	Kind  string `json:"kind"`
+}
+
+// storageConfigView is one storage as its owner or an administrator sees
+// it: every setting but a local dir (a path on the server) and the secret,
+// of which only its presence shows.
+type storageConfigView struct {
+	Mount     string `json:"mount"`
+	Kind      string `json:"kind"`
+	Endpoint  string `json:"endpoint"`
+	Region    string `json:"region"`
+	Bucket    string `json:"bucket"`
+	Prefix    string `json:"prefix"`
+	AccessKey string `json:"access_key"`
+	TLS       bool   `json:"tls"`
+	URL       string `json:"url"`
+	Username  string `json:"username"`
+	Nextcloud bool   `json:"nextcloud"`
+	SecretSet bool   `json:"secret_set"`
+}
+
+func viewStorageConfig(mount string, s storage.Spec, secretSet bool) storageConfigView {
+	return storageConfigView{Mount: mount, Kind: s.Kind, Endpoint: s.Endpoint, Region: s.Region, Bucket: s.Bucket,
+		Prefix: s.Prefix, AccessKey: s.AccessKey, TLS: s.UseTLS, URL: s.URL, Username: s.Username,
+		Nextcloud: s.Nextcloud, SecretSet: secretSet}
+}
+
+// storagesView answers GET /storage: the home first, then the mounts.
+type storagesView struct {
+	Storages   []storageConfigView `json:"storages"`
+	UsedBytes  int64               `json:"used_bytes"`
+	QuotaBytes int64               `json:"quota_bytes"`
 }
 
 type adminUserView struct {

@@ -49,12 +49,16 @@ type PasswordHasher interface {
 // disable, so such a change takes effect on the very next request on every
 // replica. App passwords are looked up by their SHA-256 on every request
 // (no cache), so revoking one takes effect at once too.
+//
+// With Bearer set, an "Authorization: Bearer <access token>" header is
+// accepted too (the web UI's file browser), with the full scope.
 type Basic struct {
 	Users    Users
 	Hasher   PasswordHasher
 	Limiter  *Limiter
 	CacheTTL time.Duration
 	Now      func() time.Time
+	Bearer   *Bearer
 
 	initOnce sync.Once
 	key      []byte // per-process HMAC key: cache keys reveal nothing
@@ -112,14 +116,21 @@ func ClientAddr(r *http.Request) string {
 // touchEvery limits how often an app password's last use is written.
 const touchEvery = time.Minute
 
-// Authenticate returns the user whose Basic credentials r carries and what
-// they may do: an app password's scope, or the full scope for the account
-// password. It returns ErrNoCredentials, ErrBadCredentials (also for
-// disabled and unknown users and expired app passwords),
-// ErrAppPasswordRequired (the account password of a user with 2FA),
-// *ThrottledError, or a store error.
+// Authenticate returns the user whose Basic credentials (or, with Bearer
+// set, access token) r carries and what they may do: an app password's
+// scope, or the full scope for the account password or a token. It returns
+// ErrNoCredentials, ErrBadCredentials (also for disabled and unknown users
+// and expired app passwords), ErrBadToken, ErrAppPasswordRequired (the
+// account password of a user with 2FA), *ThrottledError, or a store error.
 func (b *Basic) Authenticate(r *http.Request) (store.User, Scope, error) {
 	b.init()
+	if tok, ok := BearerToken(r); ok {
+		if b.Bearer == nil || tok == "" {
+			return store.User{}, Scope{}, ErrBadToken
+		}
+		u, _, err := b.Bearer.Verify(r.Context(), tok)
+		return u, Scope{}, err
+	}
 	name, pass, ok := r.BasicAuth()
 	if !ok {
 		return store.User{}, Scope{}, ErrNoCredentials

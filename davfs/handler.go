@@ -33,7 +33,8 @@ const Allowed = "OPTIONS, GET, HEAD, PUT, DELETE, MKCOL, COPY, MOVE, LOCK, UNLOC
 type Handler struct {
 	Prefix string // e.g. "/dav", without trailing slash
 	Store  *store.Store
-	Auth   *auth.Basic
+	// Auth checks Basic credentials, and access tokens when Auth.Bearer is set.
+	Auth *auth.Basic
 	// Backend returns the storage of a user.
 	Backend func(ctx context.Context, u store.User) (backends.Backend, error)
 	Logger  *slog.Logger
@@ -247,6 +248,10 @@ func (h *Handler) authError(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, auth.ErrNoCredentials), errors.Is(err, auth.ErrBadCredentials):
 		w.Header().Set("WWW-Authenticate", `Basic realm="DocuVault", charset="UTF-8"`)
 		http.Error(w, "Unauthorized", http.StatusUnauthorized)
+	case errors.Is(err, auth.ErrBadToken):
+		// Basic still offered, so Finder and Windows prompt as usual.
+		w.Header().Set("WWW-Authenticate", `Basic realm="DocuVault", charset="UTF-8"`)
+		http.Error(w, "Unauthorized: the access token is invalid, expired or revoked", http.StatusUnauthorized)
 	case errors.Is(err, auth.ErrAppPasswordRequired):
 		w.Header().Set("WWW-Authenticate", `Basic realm="DocuVault", charset="UTF-8"`)
 		http.Error(w, "Unauthorized: this account uses two-factor authentication, so WebDAV needs an app password; "+

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -55,11 +56,24 @@ type Spec struct {
 // secretFields lists the secret each kind needs.
 var secretFields = map[string][]string{S3: {"secret_key"}, WebDAV: {"password"}}
 
+// SecretField is the name of kind's one secret ("" for local).
+func SecretField(kind string) string {
+	if f := secretFields[kind]; len(f) > 0 {
+		return f[0]
+	}
+	return ""
+}
+
 var mountName = regexp.MustCompile(`^/[^/\x00\\]{1,255}$`)
 
-// Validate checks a spec for mount ("/" or "/Name") and fills defaults.
+// ValidMount reports whether mount is "/" or one top-level folder "/Name".
+func ValidMount(mount string) bool { return mount == "/" || mountName.MatchString(mount) }
+
+// Validate checks a spec for mount ("/" or "/Name"). Errors name the fields
+// as Spec's JSON does, and "secret" for the kind's secret. A field of
+// another kind is refused rather than stored unused.
 func (s *Spec) Validate(mount string) error {
-	if mount != "/" && !mountName.MatchString(mount) {
+	if !ValidMount(mount) {
 		return fmt.Errorf("mount %q: want / or one top-level folder such as /Work", mount)
 	}
 	need := func(field, v string) error {
@@ -71,26 +85,61 @@ func (s *Spec) Validate(mount string) error {
 	var err error
 	switch s.Kind {
 	case Local:
-		if s.Dir != "" && !filepath.IsAbs(s.Dir) {
+		switch {
+		case s.Dir != "" && !filepath.IsAbs(s.Dir):
 			err = fmt.Errorf("local storage: dir %q must be absolute", s.Dir)
+		case s.Dir == "" && mount != "/":
+			// The default folder is the home's: mounting it again would show it twice.
+			err = fmt.Errorf("local storage: dir is required for a mount other than /")
 		}
 	case S3:
-		err = errors.Join(need("endpoint", s.Endpoint), need("bucket", s.Bucket), need("access key", s.AccessKey))
+		err = errors.Join(need("endpoint", s.Endpoint), need("bucket", s.Bucket), need("access_key", s.AccessKey))
 		if strings.Contains(s.Endpoint, "://") {
-			err = errors.Join(err, fmt.Errorf("s3 storage: endpoint is host[:port] without a scheme (use --tls for HTTPS)"))
+			err = errors.Join(err, fmt.Errorf("s3 storage: endpoint is host[:port] without a scheme (set tls for HTTPS)"))
 		}
 	case WebDAV:
 		err = errors.Join(need("url", s.URL), need("username", s.Username))
 		if s.URL != "" && !strings.HasPrefix(s.URL, "http://") && !strings.HasPrefix(s.URL, "https://") {
 			err = errors.Join(err, fmt.Errorf("webdav storage: url must start with http:// or https://"))
+		} else if u, perr := url.Parse(s.URL); s.URL != "" && (perr != nil || u.Host == "" || u.User != nil) {
+			// Credentials in the URL would be stored and shown unsealed.
+			err = errors.Join(err, fmt.Errorf("webdav storage: url must be http(s)://host/path, without user or password (use username and secret)"))
 		}
 	default:
 		return fmt.Errorf("unknown storage kind %q: want local, s3 or webdav", s.Kind)
 	}
-	for _, f := range secretFields[s.Kind] {
-		err = errors.Join(err, need(strings.ReplaceAll(f, "_", " "), s.Secrets[f]))
+	for _, f := range s.foreign() {
+		err = errors.Join(err, fmt.Errorf("%s storage: %s does not apply to this kind", s.Kind, f))
+	}
+	if f := SecretField(s.Kind); f != "" {
+		err = errors.Join(err, need("secret ("+strings.ReplaceAll(f, "_", " ")+")", s.Secrets[f]))
+	}
+	for k, v := range s.Secrets {
+		if k != SecretField(s.Kind) && v != "" {
+			err = errors.Join(err, fmt.Errorf("%s storage: takes no secret %s", s.Kind, strings.ReplaceAll(k, "_", " ")))
+		}
 	}
 	return err
+}
+
+// foreign names the fields set that belong to other kinds.
+func (s *Spec) foreign() []string {
+	var out []string
+	for _, f := range []struct {
+		name string
+		set  bool
+		kind string
+	}{
+		{"dir", s.Dir != "", Local},
+		{"endpoint", s.Endpoint != "", S3}, {"region", s.Region != "", S3}, {"bucket", s.Bucket != "", S3},
+		{"prefix", s.Prefix != "", S3}, {"access_key", s.AccessKey != "", S3}, {"tls", s.UseTLS, S3},
+		{"url", s.URL != "", WebDAV}, {"username", s.Username != "", WebDAV}, {"nextcloud", s.Nextcloud, WebDAV},
+	} {
+		if f.set && f.kind != s.Kind {
+			out = append(out, f.name)
+		}
+	}
+	return out
 }
 
 // sealContext binds a sealed secret to its row.
@@ -114,13 +163,22 @@ func Row(userID int64, mount string, s Spec, keys *secret.Keyring) (store.Storag
 	return row, nil
 }
 
-// SpecOf reads a row back, opening its secrets.
-func SpecOf(row store.Storage, keys *secret.Keyring) (Spec, error) {
+// ConfigOf reads a row back without its secrets (Secrets stays nil).
+func ConfigOf(row store.Storage) (Spec, error) {
 	var s Spec
 	if err := json.Unmarshal([]byte(row.Config), &s); err != nil {
 		return Spec{}, fmt.Errorf("storage %s: bad configuration: %w", row.Mount, err)
 	}
 	s.Kind = row.Kind
+	return s, nil
+}
+
+// SpecOf reads a row back, opening its secrets.
+func SpecOf(row store.Storage, keys *secret.Keyring) (Spec, error) {
+	s, err := ConfigOf(row)
+	if err != nil {
+		return Spec{}, err
+	}
 	if row.Secrets != "" {
 		plain, err := keys.Open(row.Secrets, sealContext(row.UserID, row.Mount))
 		if err != nil {

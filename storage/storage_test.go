@@ -49,12 +49,29 @@ func TestValidate(t *testing.T) {
 		"webdav ftp":    {storage.Spec{Kind: storage.WebDAV, URL: "ftp://x", Username: "u", Secrets: map[string]string{"password": "p"}}, "/"},
 		"nested mount":  {storage.Spec{Kind: storage.Local}, "/a/b"},
 		"empty mount":   {storage.Spec{Kind: storage.Local}, ""},
+		// The default folder is the home's; a mount needs its own.
+		"local mount without dir": {storage.Spec{Kind: storage.Local}, "/Work"},
+		"dir on s3": {storage.Spec{Kind: storage.S3, Endpoint: "m:9000", Bucket: "b", AccessKey: "a", Dir: "/etc",
+			Secrets: map[string]string{"secret_key": "s"}}, "/"},
+		"tls on webdav":      {storage.Spec{Kind: storage.WebDAV, URL: "https://x/", Username: "u", UseTLS: true, Secrets: map[string]string{"password": "p"}}, "/"},
+		"secret on local":    {storage.Spec{Kind: storage.Local, Secrets: map[string]string{"password": "p"}}, "/"},
+		"password in url":    {storage.Spec{Kind: storage.WebDAV, URL: "https://u:p@x/", Username: "u", Secrets: map[string]string{"password": "p"}}, "/"},
+		"webdav url no host": {storage.Spec{Kind: storage.WebDAV, URL: "https:///files", Username: "u", Secrets: map[string]string{"password": "p"}}, "/"},
 	}
 	for name, c := range bad {
 		if err := c.spec.Validate(c.mount); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
 	}
+	t.Run("errors name the fields", func(t *testing.T) {
+		s := storage.Spec{Kind: storage.S3, Endpoint: "m:9000", URL: "https://x/"}
+		err := s.Validate("/")
+		for _, field := range []string{"bucket", "access_key", "secret", "url"} {
+			if err == nil || !strings.Contains(err.Error(), field) {
+				t.Errorf("the error does not name %s: %v", field, err)
+			}
+		}
+	})
 }
 
 func TestRowSealsSecrets(t *testing.T) {

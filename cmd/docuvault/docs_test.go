@@ -32,7 +32,7 @@ func configDoc(t *testing.T) (flags map[string]docRow, envOnly map[string]docRow
 			continue
 		}
 		switch first := unquote(cols[1]); {
-		case strings.HasPrefix(first, "--"):
+		case strings.HasPrefix(first, "--") && strings.Trim(first, "-") != "":
 			r := docRow{flag: strings.TrimPrefix(first, "--"), env: unquote(cols[2]), def: unquote(cols[3])}
 			if _, dup := flags[r.flag]; dup {
 				t.Errorf("--%s documented twice", r.flag)

@@ -15,6 +15,7 @@ import (
 	"github.com/docuvault/docuvault/secret"
 	"github.com/docuvault/docuvault/storage"
 	"github.com/docuvault/docuvault/store"
+	"github.com/docuvault/docuvault/ui"
 )
 
 // logger writes --log-format lines at --log-level to stderr, each with the
@@ -100,17 +101,13 @@ func (e env) serve(ctx context.Context, args []string) error {
 	mux.Handle("/dav/", dav)
 	mux.Handle("/dav", dav)
 	mux.Handle(api.Prefix+"/", apiHandler)
+	webUI := ui.Handler(ui.Dist())
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodOptions {
 			dav.ServeHTTP(w, r) // clients probing the server root
 			return
 		}
-		if r.URL.Path != "/" {
-			http.NotFound(w, r)
-			return
-		}
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		fmt.Fprintln(w, "DocuVault is running. Mount /dav/ with a WebDAV client.")
+		webUI.ServeHTTP(w, r) // the web interface, with its routes' fallback
 	})
 	mux.Handle("GET /healthz", obs.Healthz())
 	mux.Handle("GET /readyz", obs.Readyz(log, 5*time.Second, readiness(c, st)...))

@@ -8,10 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"github.com/docuvault/docuvault/auth"
-	"github.com/docuvault/docuvault/backends"
 	"github.com/docuvault/docuvault/storage"
 	"github.com/docuvault/docuvault/store"
 )
@@ -67,19 +65,12 @@ func (e env) storage(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		spec.Secrets = map[string]string{"secret_key": s, "password": s}
-		if spec.Kind == storage.S3 {
-			delete(spec.Secrets, "password")
-		} else {
-			delete(spec.Secrets, "secret_key")
+		f := storage.SecretField(spec.Kind)
+		if f == "" {
+			return fmt.Errorf("storage %s: --secret-stdin: a %q storage takes no secret", sub, spec.Kind)
 		}
+		spec.Secrets = map[string]string{f: s}
 	}
-	if sub == "set" || sub == "mount" {
-		if err := spec.Validate(mount); err != nil {
-			return err
-		}
-	}
-
 	st, err := openStore(ctx, c)
 	if err != nil {
 		return err
@@ -96,64 +87,39 @@ func (e env) storage(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	var done string
 	switch sub {
 	case "show":
 		return e.showStorage(ctx, st, op, u)
 	case "unmount":
-		if mount == "/" {
+		err = storage.Remove(ctx, st, op, u, mount)
+		switch {
+		case errors.Is(err, storage.ErrHome):
 			return errors.New("storage unmount: the home storage cannot be unmounted; use storage set")
-		}
-		if err := st.DeleteStorage(ctx, u.ID, mount); errors.Is(err, store.ErrNotFound) {
+		case errors.Is(err, store.ErrNotFound):
 			return fmt.Errorf("storage unmount: %q has nothing mounted at %s", u.Username, mount)
-		} else if err != nil {
-			return err
 		}
-		fmt.Fprintf(e.stdout, "unmounted %s of %q (its files stay on that storage)\n", mount, u.Username)
-		if err := e.recount(ctx, st, op, u); err != nil {
-			fmt.Fprintf(e.stderr, "warning: the usage could not be counted now: %v\n", err)
+		done = fmt.Sprintf("unmounted %s of %q (its files stay on that storage)", mount, u.Username)
+	default:
+		err = storage.Apply(ctx, st, op, u, mount, spec, !noCheck)
+		var ce *storage.CheckError
+		if errors.As(err, &ce) {
+			return fmt.Errorf("storage %s: %w (--no-check saves anyway)", sub, err)
 		}
+		done = fmt.Sprintf("%q now keeps %s on %s storage", u.Username, mount, spec.Kind)
+	}
+	if err != nil && !errors.Is(err, storage.ErrNotCounted) {
+		return fmt.Errorf("storage %s: %w", sub, err)
+	}
+	fmt.Fprintln(e.stdout, done)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "warning: %v\n", err)
 		return nil
 	}
-	if !noCheck {
-		cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		b, err := op.OpenSpec(cctx, u.ID, spec)
-		if err == nil {
-			_, err = b.List(cctx, "/")
-		}
-		cancel()
-		if err != nil {
-			return fmt.Errorf("storage %s: cannot use that %s storage (nothing saved; --no-check saves anyway): %w", sub, spec.Kind, err)
-		}
-	}
-	row, err := storage.Row(u.ID, mount, spec, op.Keys)
-	if err != nil {
+	if u, err = st.UserByID(ctx, u.ID); err != nil {
 		return err
 	}
-	if err := st.PutStorage(ctx, row); err != nil {
-		return err
-	}
-	fmt.Fprintf(e.stdout, "%q now keeps %s on %s storage\n", u.Username, mount, spec.Kind)
-	if err := e.recount(ctx, st, op, u); err != nil {
-		fmt.Fprintf(e.stderr, "warning: saved, but the usage could not be counted now: %v\n", err)
-	}
-	return nil
-}
-
-// recount sets a user's usage to what their namespace holds now.
-func (e env) recount(ctx context.Context, st *store.Store, op *storage.Opener, u store.User) error {
-	start := time.Now()
-	b, err := op.For(ctx, u)
-	if err != nil {
-		return err
-	}
-	n, err := backends.TreeSize(ctx, b, "/")
-	if err != nil {
-		return fmt.Errorf("counting the files of %q: %w", u.Username, err)
-	}
-	if err := st.SetUsage(ctx, u.ID, n); err != nil {
-		return err
-	}
-	fmt.Fprintf(e.stdout, "counted %s in use by %q (%s)\n", formatBytes(n), u.Username, time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(e.stdout, "counted %s in use by %q\n", formatBytes(u.UsedBytes), u.Username)
 	return nil
 }
 
