@@ -10,6 +10,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -109,7 +110,15 @@ func (s *Store) Migrate(ctx context.Context) (int, error) {
 	var opts []goose.ProviderOption
 	if s.dialect == Postgres {
 		dialect = goose.DialectPostgres
-		locker, err := lock.NewPostgresSessionLocker()
+		// One lock per schema: replicas of one deployment serialise, other
+		// schemas on the same server (tests, other deployments) do not wait.
+		var schema string
+		if err := s.db.QueryRowContext(ctx, `SELECT COALESCE(current_schema(), '')`).Scan(&schema); err != nil {
+			return 0, fmt.Errorf("store: migrations: %w", err)
+		}
+		h := fnv.New64a()
+		h.Write([]byte("docuvault-migrate:" + schema))
+		locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(int64(h.Sum64() >> 1)))
 		if err != nil {
 			return 0, err
 		}
