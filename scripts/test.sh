@@ -37,6 +37,12 @@ if ! command -v apache2 >/dev/null && [ ! -x /usr/sbin/apache2 ]; then
 fi
 command -v apache2 >/dev/null || [ -x /usr/sbin/apache2 ] || need apache2
 
+# docker-compose (Debian's): only to validate docker-compose.yml; no engine runs.
+if ! command -v docker-compose >/dev/null && ! docker compose version >/dev/null 2>&1; then
+  note "installing docker-compose (to validate docker-compose.yml)"
+  apt_install docker-compose || true
+fi
+
 # MinIO: a real S3 server for the s3 driver (built from source the first
 # time, about 5 minutes; cached in GOPATH/bin afterwards).
 minio_version=v0.0.0-20260212201848-7aac2a2c5b7c
