@@ -92,7 +92,7 @@ func TestStorage(t *testing.T) {
 			want(t, s.davBearer(t, ann.access, "GET", "/dav/Cloud/x.txt", "", nil), http.StatusOK)
 			r := put(t, with(cloud, "secret", nil, "url", remote+"elsewhere/"))
 			want(t, r, http.StatusBadRequest, "invalid_input")
-			if !strings.Contains(r.message(), "secret") {
+			if !strings.HasPrefix(r.message(), "secret: ") {
 				t.Fatalf("the message does not ask for the secret: %s", r.body)
 			}
 		})
@@ -119,7 +119,8 @@ func TestStorage(t *testing.T) {
 				"tls":        with(cloud, "tls", true),
 			} {
 				r := put(t, body)
-				if r.status != http.StatusBadRequest || r.code() != "invalid_input" || !strings.Contains(string(r.body), field) {
+				// "field: …", as the UI reads it.
+				if r.status != http.StatusBadRequest || r.code() != "invalid_input" || !strings.HasPrefix(r.message(), field+": ") {
 					t.Errorf("%s: %d %s", field, r.status, r.body)
 				}
 			}

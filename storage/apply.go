@@ -81,7 +81,7 @@ func Remove(ctx context.Context, st *store.Store, op *Opener, u store.User, moun
 	case mount == "/":
 		return ErrHome
 	case !ValidMount(mount):
-		return &InvalidError{fmt.Errorf("mount %q: want one top-level folder such as /Work", mount)}
+		return &InvalidError{fmt.Errorf("mount: want one top-level folder such as /Work, not %q", mount)}
 	}
 	if err := st.DeleteStorage(ctx, u.ID, mount); err != nil {
 		return err

@@ -67,18 +67,21 @@ func SecretField(kind string) string {
 var mountName = regexp.MustCompile(`^/[^/\x00\\]{1,255}$`)
 
 // ValidMount reports whether mount is "/" or one top-level folder "/Name".
-func ValidMount(mount string) bool { return mount == "/" || mountName.MatchString(mount) }
+func ValidMount(mount string) bool {
+	return mount == "/" || (mountName.MatchString(mount) && mount != "/." && mount != "/..")
+}
 
-// Validate checks a spec for mount ("/" or "/Name"). Errors name the fields
-// as Spec's JSON does, and "secret" for the kind's secret. A field of
-// another kind is refused rather than stored unused.
+// Validate checks a spec for mount ("/" or "/Name"). Each error reads
+// "field: problem", the field named as in Spec's JSON ("secret" for the
+// kind's secret), as the API reports input errors. A field of another
+// kind is refused rather than stored unused.
 func (s *Spec) Validate(mount string) error {
 	if !ValidMount(mount) {
-		return fmt.Errorf("mount %q: want / or one top-level folder such as /Work", mount)
+		return fmt.Errorf("mount: want / or one top-level folder such as /Work, not %q", mount)
 	}
 	need := func(field, v string) error {
 		if v == "" {
-			return fmt.Errorf("%s storage: %s is required", s.Kind, field)
+			return fmt.Errorf("%s: required for %s storage", field, s.Kind)
 		}
 		return nil
 	}
@@ -87,36 +90,36 @@ func (s *Spec) Validate(mount string) error {
 	case Local:
 		switch {
 		case s.Dir != "" && !filepath.IsAbs(s.Dir):
-			err = fmt.Errorf("local storage: dir %q must be absolute", s.Dir)
+			err = fmt.Errorf("dir: %q is not an absolute path", s.Dir)
 		case s.Dir == "" && mount != "/":
 			// The default folder is the home's: mounting it again would show it twice.
-			err = fmt.Errorf("local storage: dir is required for a mount other than /")
+			err = fmt.Errorf("dir: required for local storage mounted at %s", mount)
 		}
 	case S3:
 		err = errors.Join(need("endpoint", s.Endpoint), need("bucket", s.Bucket), need("access_key", s.AccessKey))
 		if strings.Contains(s.Endpoint, "://") {
-			err = errors.Join(err, fmt.Errorf("s3 storage: endpoint is host[:port] without a scheme (set tls for HTTPS)"))
+			err = errors.Join(err, errors.New("endpoint: host[:port] without a scheme (set tls for HTTPS)"))
 		}
 	case WebDAV:
 		err = errors.Join(need("url", s.URL), need("username", s.Username))
 		if s.URL != "" && !strings.HasPrefix(s.URL, "http://") && !strings.HasPrefix(s.URL, "https://") {
-			err = errors.Join(err, fmt.Errorf("webdav storage: url must start with http:// or https://"))
+			err = errors.Join(err, errors.New("url: must start with http:// or https://"))
 		} else if u, perr := url.Parse(s.URL); s.URL != "" && (perr != nil || u.Host == "" || u.User != nil) {
 			// Credentials in the URL would be stored and shown unsealed.
-			err = errors.Join(err, fmt.Errorf("webdav storage: url must be http(s)://host/path, without user or password (use username and secret)"))
+			err = errors.Join(err, errors.New("url: want http(s)://host/path without user or password (use username and secret)"))
 		}
 	default:
-		return fmt.Errorf("unknown storage kind %q: want local, s3 or webdav", s.Kind)
+		return fmt.Errorf("kind: want local, s3 or webdav, not %q", s.Kind)
 	}
 	for _, f := range s.foreign() {
-		err = errors.Join(err, fmt.Errorf("%s storage: %s does not apply to this kind", s.Kind, f))
+		err = errors.Join(err, fmt.Errorf("%s: does not apply to %s storage", f, s.Kind))
 	}
-	if f := SecretField(s.Kind); f != "" {
-		err = errors.Join(err, need("secret ("+strings.ReplaceAll(f, "_", " ")+")", s.Secrets[f]))
+	if f := SecretField(s.Kind); f != "" && s.Secrets[f] == "" {
+		err = errors.Join(err, fmt.Errorf("secret: the %s is required for %s storage", strings.ReplaceAll(f, "_", " "), s.Kind))
 	}
 	for k, v := range s.Secrets {
 		if k != SecretField(s.Kind) && v != "" {
-			err = errors.Join(err, fmt.Errorf("%s storage: takes no secret %s", s.Kind, strings.ReplaceAll(k, "_", " ")))
+			err = errors.Join(err, fmt.Errorf("secret: %s storage takes no %s", s.Kind, strings.ReplaceAll(k, "_", " ")))
 		}
 	}
 	return err

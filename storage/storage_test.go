@@ -49,6 +49,7 @@ func TestValidate(t *testing.T) {
 		"webdav ftp":    {storage.Spec{Kind: storage.WebDAV, URL: "ftp://x", Username: "u", Secrets: map[string]string{"password": "p"}}, "/"},
 		"nested mount":  {storage.Spec{Kind: storage.Local}, "/a/b"},
 		"empty mount":   {storage.Spec{Kind: storage.Local}, ""},
+		"dot-dot mount": {storage.Spec{Kind: storage.Local, Dir: "/srv/x"}, "/.."},
 		// The default folder is the home's; a mount needs its own.
 		"local mount without dir": {storage.Spec{Kind: storage.Local}, "/Work"},
 		"dir on s3": {storage.Spec{Kind: storage.S3, Endpoint: "m:9000", Bucket: "b", AccessKey: "a", Dir: "/etc",

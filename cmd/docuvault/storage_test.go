@@ -120,6 +120,8 @@ func TestStorageCommands(t *testing.T) {
 					{"storage", "set", "ann", "--kind", "ftp"},
 					{"storage", "set", "ann", "--kind", "s3", "--endpoint", "http://x", "--bucket", "b", "--access-key", "a", "--no-check"},
 					{"storage", "mount", "ann", "/a/b", "--kind", "local"},
+					{"storage", "mount", "ann", "/Disk", "--kind", "local"}, // the default folder is the home's
+					{"storage", "mount", "ann", "/Disk", "--kind", "webdav", "--url", "https://u:p@127.0.0.1:1/", "--username", "u", "--no-check"},
 					{"storage", "set", "ann", "--kind", "local", "--dir", "relative/dir"},
 				} {
 					if _, _, err := runCLI(t, env, "", args...); err == nil {
