@@ -189,6 +189,6 @@ func (a *API) maybeCleanup(ctx context.Context) {
 		return
 	}
 	if _, err := a.st.CleanupAuth(ctx, now, auth.RefreshTTL); err != nil {
-		a.log.Error("cleaning up expired sessions", "err", err)
+		a.log.ErrorContext(ctx, "cleaning up expired sessions", "err", err)
 	}
 }

@@ -43,6 +43,6 @@ func (a *API) audit(r *http.Request, u store.User, event, detail string) {
 	err := a.st.AddAudit(r.Context(), store.AuditEvent{UserID: u.ID, Username: u.Username, Event: event,
 		Addr: auth.ClientAddr(r), Detail: detail, Time: a.now()})
 	if err != nil {
-		a.log.Error("writing the audit log", "event", event, "err", err)
+		a.log.ErrorContext(r.Context(), "writing the audit log", "event", event, "err", err)
 	}
 }
