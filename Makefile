@@ -4,7 +4,9 @@ GO ?= go
 
 .PHONY: run build test bench clean
 
+# The web UI is embedded from ui/dist; build it first when it is missing.
 run:
+	@test -f ui/dist/index.html || (cd ui && { test -d node_modules || npm ci; } && npm run build)
 	$(GO) run ./cmd/docuvault serve
 
 build:

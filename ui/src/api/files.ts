@@ -1,4 +1,5 @@
 import type { AxiosProgressEvent } from 'axios'
+import { ApiError } from './errors'
 import { http } from './http'
 import type { DavEntry } from './types'
 
@@ -134,7 +135,7 @@ export const filesApi = {
     try {
       return (await http.get<{ url: string }>('/api/v1/files/download-url', { params: { path } })).data.url
     } catch (e) {
-      if ((e as { status?: number }).status === 404) return null
+      if (e instanceof ApiError && e.code === 'not_supported') return null
       throw e
     }
   },

@@ -53,7 +53,8 @@ export function useUploads(onDone: (u: Upload) => void, concurrency = 3) {
       u.state = 'done'
       onDone(u)
     } catch (e) {
-      if (u.state !== 'cancelled') {
+      // cancel() may have run meanwhile.
+      if ((u.state as Upload['state']) !== 'cancelled') {
         u.state = 'failed'
         u.error = toApiError(e).message
       }

@@ -72,7 +72,12 @@ export async function guard(to: RouteLocationNormalized) {
 }
 
 export function createAppRouter() {
-  const router = createRouter({ history: createWebHistory(), routes })
+  const router = createRouter({
+    history: createWebHistory(),
+    routes,
+    // Back and forward restore the position; links to #section scroll to it.
+    scrollBehavior: (to, _from, saved) => saved ?? (to.hash ? { el: to.hash } : { top: 0 }),
+  })
   router.beforeEach(guard)
   router.afterEach((to) => {
     document.title = to.meta.title ? `${to.meta.title} · DocuVault` : 'DocuVault'

@@ -102,7 +102,7 @@ export const useSessionStore = defineStore('session', () => {
   /** Restores the session of a page load from the refresh cookie, once. */
   function restore(): Promise<void> {
     restoring ??= (async () => {
-      if (sessionHint.get() && (await refresh())) {
+      if (!accessToken.value && sessionHint.get() && (await refresh())) {
         try {
           await loadMe()
         } catch {
@@ -141,6 +141,11 @@ export const useSessionStore = defineStore('session', () => {
     }
   }
 
+  /** Back from the code step to the password. */
+  function cancelChallenge() {
+    challenge.value = null
+  }
+
   async function signOut() {
     try {
       if (accessToken.value) await authApi.logout()
@@ -164,6 +169,7 @@ export const useSessionStore = defineStore('session', () => {
     loadMe,
     signIn,
     signIn2FA,
+    cancelChallenge,
     signOut,
   }
 })
