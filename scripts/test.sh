@@ -54,6 +54,14 @@ fi
 command -v minio >/dev/null || [ -x "$gobin/minio" ] || need minio
 export PATH="$PATH:$gobin:/usr/sbin"
 
+# Chromium (Debian's) and npm for the web UI's tests.
+if [ ! -x /usr/bin/chromium ]; then
+  note "installing chromium (for the UI end-to-end test)"
+  apt_install chromium || true
+fi
+[ -x /usr/bin/chromium ] || need chromium
+command -v npm >/dev/null || need npm
+
 # PostgreSQL: start the local cluster if it is down.
 pg_up() { command -v pg_isready >/dev/null && pg_isready -q -d "$TEST_DATABASE_URL"; }
 if ! pg_up; then
@@ -79,3 +87,10 @@ race_pkgs=$(go list ./... | grep -v -e /cmd/ -e /internal/testserver)
 e2e_pkgs=$(go list ./... | grep -e /cmd/ -e /internal/testserver)
 go test -race -count=1 -timeout 20m $race_pkgs || exit 1
 go test -count=1 -timeout 25m $e2e_pkgs || exit 1
+
+# The web UI: unit tests, then the browser flow against the real binary
+# (screenshots go to a scratch folder; docs/screenshots is refreshed by hand).
+if [ -x /usr/bin/chromium ] && command -v npm >/dev/null; then
+  (cd ui && npm ci --no-audit --no-fund --loglevel=error && npm run build && npm test &&
+    SCREENSHOT_DIR="$(mktemp -d)" npm run e2e) || exit 1
+fi
