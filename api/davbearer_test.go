@@ -28,8 +28,10 @@ func TestDAVBearer(t *testing.T) {
 		refused := func(t *testing.T, token string) {
 			t.Helper()
 			r := dav(t, token, "PROPFIND", "/dav/", "", map[string]string{"Depth": "0"}, http.StatusUnauthorized)
-			if !strings.HasPrefix(r.header.Get("WWW-Authenticate"), "Basic ") {
-				t.Fatalf("a refused token gets WWW-Authenticate %q; Finder and Windows need Basic", r.header.Get("WWW-Authenticate"))
+			// Bearer, not Basic: a Basic challenge would make the browser pop its
+			// own login box over the web UI (Finder and Windows never send Bearer).
+			if got := r.header.Get("WWW-Authenticate"); !strings.HasPrefix(got, "Bearer ") {
+				t.Fatalf("a refused token gets WWW-Authenticate %q, want a Bearer challenge", got)
 			}
 		}
 

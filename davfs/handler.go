@@ -249,8 +249,9 @@ func (h *Handler) authError(w http.ResponseWriter, r *http.Request, err error) {
 		w.Header().Set("WWW-Authenticate", `Basic realm="DocuVault", charset="UTF-8"`)
 		http.Error(w, "Unauthorized", http.StatusUnauthorized)
 	case errors.Is(err, auth.ErrBadToken):
-		// Basic still offered, so Finder and Windows prompt as usual.
-		w.Header().Set("WWW-Authenticate", `Basic realm="DocuVault", charset="UTF-8"`)
+		// The web UI sent this: a Basic challenge would pop the browser's own
+		// login box over the app, which refreshes its token instead.
+		w.Header().Set("WWW-Authenticate", `Bearer realm="DocuVault", error="invalid_token"`)
 		http.Error(w, "Unauthorized: the access token is invalid, expired or revoked", http.StatusUnauthorized)
 	case errors.Is(err, auth.ErrAppPasswordRequired):
 		w.Header().Set("WWW-Authenticate", `Basic realm="DocuVault", charset="UTF-8"`)
