@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/docuvault/docuvault/auth"
+	"github.com/docuvault/docuvault/storage"
 	"github.com/docuvault/docuvault/store"
 )
 
@@ -189,6 +190,9 @@ func (a *API) adminDeleteUser(w http.ResponseWriter, r *http.Request, c *caller)
 	ctx := r.Context()
 	if _, err := a.st.RevokeUserSessions(ctx, u.ID, a.revokeUntil()); err != nil {
 		return err
+	}
+	if err := storage.RevokeAll(ctx, a.storage, u.ID); err != nil {
+		a.log.WarnContext(ctx, "deleting a user: a cloud drive token could not be revoked", "user", u.ID, "err", err)
 	}
 	if err := a.st.DeleteUser(ctx, u.ID); err != nil {
 		return err

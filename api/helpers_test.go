@@ -67,6 +67,9 @@ type options struct {
 	noKeys      bool          // no encryption key: 2FA unavailable
 	limiter     *auth.Limiter // nil: the default
 	deleteCalls *[]int64
+	// oauth configures OAuth providers, opened by their drivers.
+	oauth   map[string]*storage.OAuthProvider
+	drivers map[string]func(ctx context.Context, s storage.Spec) (backends.Backend, error)
 }
 
 func newServer(t *testing.T, st *store.Store, o ...options) *server {
@@ -89,7 +92,10 @@ func newServer(t *testing.T, st *store.Store, o ...options) *server {
 		}
 		s.keys = keys
 	}
-	s.opener = &storage.Opener{DataDir: t.TempDir(), Store: st, Keys: s.keys, Drivers: drivers()}
+	s.opener = &storage.Opener{DataDir: t.TempDir(), Store: st, Keys: s.keys, Drivers: drivers(), OAuth: opt.oauth, Now: s.clock.Now}
+	for k, d := range opt.drivers {
+		s.opener.Drivers[k] = d
+	}
 	cfg := api.Config{Store: st, Hasher: s.hasher, SigningKey: signingKey, Limiter: s.limiter, Keys: s.keys,
 		Storage: s.opener, Now: s.clock.Now}
 	if opt.deleteCalls != nil {
@@ -109,6 +115,7 @@ func newServer(t *testing.T, st *store.Store, o ...options) *server {
 	mux := http.NewServeMux()
 	mux.Handle(api.Prefix+"/", a)
 	mux.Handle("/dav/", dav)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "the web UI") })
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	s.url = srv.URL

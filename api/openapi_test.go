@@ -64,7 +64,8 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 		if err := json.Unmarshal(raw, &op); err != nil {
 			t.Fatalf("%s: %v", key, err)
 		}
-		if !slices.ContainsFunc(keys(op.Responses), func(c string) bool { return strings.HasPrefix(c, "2") }) {
+		// A browser-facing route (the OAuth callback) succeeds with a redirect.
+		if !slices.ContainsFunc(keys(op.Responses), func(c string) bool { return strings.HasPrefix(c, "2") || c == "302" }) {
 			t.Errorf("%s documents no success response", key)
 		}
 		// Public or not, as the server behaves without a token.

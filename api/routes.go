@@ -28,6 +28,9 @@ func (a *API) routes() {
 	a.user("GET "+p+"/storage", a.getStorage)
 	a.user("PUT "+p+"/storage", a.putStorage)
 	a.user("DELETE "+p+"/storage", a.deleteStorage)
+	a.user("GET "+p+"/storage/providers", a.listProviders)
+	a.user("POST "+p+"/storage/{provider}/connect", a.connectStorage)
+	a.public("GET "+p+"/storage/{provider}/callback", a.oauthCallback)
 	a.user("GET "+p+"/files/download-url", a.downloadURL)
 
 	a.admin("GET "+p+"/admin/users", a.adminListUsers)

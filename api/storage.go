@@ -96,6 +96,9 @@ func (a *API) putStorageOf(w http.ResponseWriter, r *http.Request, c *caller, u 
 	if err != nil {
 		return err
 	}
+	if storage.IsOAuth(in.Kind) {
+		return invalid("kind: %s storage is connected by its owner with POST %s/storage/%s/connect", in.Kind, Prefix, in.Kind)
+	}
 	if in.Kind == storage.Local && in.Dir != "" && !c.User.IsAdmin {
 		return errorf(http.StatusForbidden, "forbidden",
 			"dir: only an administrator may put files in a folder of the server; leave dir empty for the default local storage")
@@ -137,8 +140,8 @@ func (a *API) storageError(ctx context.Context, u store.User, err error) error {
 	switch {
 	case err == nil:
 		return nil
-	case errors.Is(err, storage.ErrNotCounted):
-		a.log.WarnContext(ctx, "storage changed; usage not recounted", "user", u.ID, "err", err)
+	case errors.Is(err, storage.ErrNotCounted), errors.Is(err, storage.ErrNotRevoked):
+		a.log.WarnContext(ctx, "storage changed", "user", u.ID, "err", err)
 		return nil
 	case errors.As(err, &inv):
 		return invalid("%s", strings.ReplaceAll(inv.Error(), "\n", "; "))

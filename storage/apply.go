@@ -20,6 +20,11 @@ var (
 	// storage of the user cannot be reached): the change stands, the usage
 	// is stale until the next recount.
 	ErrNotCounted = errors.New("saved, but the usage could not be counted now")
+	// ErrNotRevoked wraps a failure to revoke the OAuth token of a storage
+	// that was removed or replaced by another kind: the change stands, the
+	// token is deleted here but may stay valid at the provider until it
+	// expires or the user removes the app's access there.
+	ErrNotRevoked = errors.New("saved, but the provider could not be told to revoke the old token")
 	// ErrHome refuses to remove the home storage.
 	ErrHome = errors.New("the home storage (/) cannot be removed; set it to another kind instead")
 )
@@ -47,7 +52,9 @@ func (e *CheckError) Unwrap() error { return e.Err }
 // within CheckTimeout (*CheckError), seal its secret, save it and recount
 // u's usage (ErrNotCounted, after saving). A spec without its secret keeps
 // the one stored at mount when kind, endpoint, url, username and access_key
-// are unchanged, so a stored secret never goes to another server.
+// are unchanged, so a stored secret never goes to another server. An OAuth
+// storage replaced by another kind has its token revoked (ErrNotRevoked
+// if that fails, after saving).
 func Apply(ctx context.Context, st *store.Store, op *Opener, u store.User, mount string, spec Spec, check bool) error {
 	if err := keepSecret(ctx, st, op.Keys, u.ID, mount, &spec); err != nil {
 		return err
@@ -67,15 +74,47 @@ func Apply(ctx context.Context, st *store.Store, op *Opener, u store.User, mount
 	if err != nil {
 		return err
 	}
+	old, err := storageAt(ctx, st, u.ID, mount)
+	if err != nil {
+		return err
+	}
 	if err := st.PutStorage(ctx, row); err != nil {
 		return err
 	}
-	return recountAfter(ctx, st, op, u)
+	var revoked error
+	if old != nil && old.Kind != spec.Kind {
+		revoked = revokeAfter(ctx, op, *old)
+	}
+	return errors.Join(recountAfter(ctx, st, op, u), revoked)
 }
 
-// Remove unmounts the storage at mount ("/Name") of user u and recounts
-// u's usage; its files stay where they are. It returns ErrHome for "/",
-// *InvalidError for a malformed mount, store.ErrNotFound or ErrNotCounted.
+// storageAt returns the row at mount, or nil.
+func storageAt(ctx context.Context, st *store.Store, userID int64, mount string) (*store.Storage, error) {
+	rows, err := st.Storages(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range rows {
+		if r.Mount == mount {
+			return &r, nil
+		}
+	}
+	return nil, nil
+}
+
+// revokeAfter revokes the token of an OAuth storage row just dropped.
+func revokeAfter(ctx context.Context, op *Opener, old store.Storage) error {
+	if err := op.revokeDropped(ctx, old); err != nil {
+		return fmt.Errorf("%w: %w", ErrNotRevoked, err)
+	}
+	return nil
+}
+
+// Remove unmounts the storage at mount ("/Name") of user u, revokes its
+// OAuth token if it has one, and recounts u's usage; its files stay where
+// they are. It returns ErrHome for "/", *InvalidError for a malformed
+// mount, store.ErrNotFound, or after removing ErrNotCounted and
+// ErrNotRevoked.
 func Remove(ctx context.Context, st *store.Store, op *Opener, u store.User, mount string) error {
 	switch {
 	case mount == "/":
@@ -83,10 +122,18 @@ func Remove(ctx context.Context, st *store.Store, op *Opener, u store.User, moun
 	case !ValidMount(mount):
 		return &InvalidError{fmt.Errorf("mount: want one top-level folder such as /Work, not %q", mount)}
 	}
+	old, err := storageAt(ctx, st, u.ID, mount)
+	if err != nil {
+		return err
+	}
 	if err := st.DeleteStorage(ctx, u.ID, mount); err != nil {
 		return err
 	}
-	return recountAfter(ctx, st, op, u)
+	var revoked error
+	if old != nil {
+		revoked = revokeAfter(ctx, op, *old)
+	}
+	return errors.Join(recountAfter(ctx, st, op, u), revoked)
 }
 
 // Recount sets u's usage to what their whole namespace holds now.

@@ -1,8 +1,10 @@
 // Package storage turns a user's storage rows into the backend their WebDAV
 // namespace lives on: the home storage ("/"; local disk under the data
 // directory by default) with extra storages mounted as top-level folders.
-// Secret fields (keys, passwords, later OAuth tokens) are sealed with the
-// server's keyring and never stored or shown in plaintext.
+// Secret fields (keys, passwords, OAuth tokens) are sealed with the
+// server's keyring and never stored or shown in plaintext. OneDrive and
+// Google Drive are connected by OAuth 2.0 (see OAuthProvider); their
+// drivers get a token source that refreshes and saves the token.
 package storage
 
 import (
@@ -16,6 +18,9 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
+
+	"golang.org/x/oauth2"
 
 	"github.com/docuvault/docuvault/backends"
 	"github.com/docuvault/docuvault/backends/local"
@@ -50,11 +55,15 @@ type Spec struct {
 	Username  string `json:"username,omitempty"`
 	Nextcloud bool   `json:"nextcloud,omitempty"`
 
+	RootID string `json:"root_id,omitempty"` // gdrive: id of the AppFolder
+
 	Secrets map[string]string `json:"-"`
+	// TokenSource gives OAuth kinds' drivers access tokens; OpenSpec sets it.
+	TokenSource oauth2.TokenSource `json:"-"`
 }
 
 // secretFields lists the secret each kind needs.
-var secretFields = map[string][]string{S3: {"secret_key"}, WebDAV: {"password"}}
+var secretFields = map[string][]string{S3: {"secret_key"}, WebDAV: {"password"}, OneDrive: {"token"}, GDrive: {"token"}}
 
 // SecretField is the name of kind's one secret ("" for local).
 func SecretField(kind string) string {
@@ -108,8 +117,11 @@ func (s *Spec) Validate(mount string) error {
 			// Credentials in the URL would be stored and shown unsealed.
 			err = errors.Join(err, errors.New("url: want http(s)://host/path without user or password (use username and secret)"))
 		}
+	case OneDrive:
+	case GDrive:
+		err = need("root_id", s.RootID)
 	default:
-		return fmt.Errorf("kind: want local, s3 or webdav, not %q", s.Kind)
+		return fmt.Errorf("kind: want local, s3, webdav, onedrive or gdrive, not %q", s.Kind)
 	}
 	for _, f := range s.foreign() {
 		err = errors.Join(err, fmt.Errorf("%s: does not apply to %s storage", f, s.Kind))
@@ -137,6 +149,7 @@ func (s *Spec) foreign() []string {
 		{"endpoint", s.Endpoint != "", S3}, {"region", s.Region != "", S3}, {"bucket", s.Bucket != "", S3},
 		{"prefix", s.Prefix != "", S3}, {"access_key", s.AccessKey != "", S3}, {"tls", s.UseTLS, S3},
 		{"url", s.URL != "", WebDAV}, {"username", s.Username != "", WebDAV}, {"nextcloud", s.Nextcloud, WebDAV},
+		{"root_id", s.RootID != "", GDrive},
 	} {
 		if f.set && f.kind != s.Kind {
 			out = append(out, f.name)
@@ -218,8 +231,13 @@ type Opener struct {
 	DataDir string
 	Store   *store.Store
 	Keys    *secret.Keyring
-	// Drivers opens remote kinds (s3, webdav); local is built in.
+	// Drivers opens remote kinds (s3, webdav, onedrive, gdrive); local is
+	// built in.
 	Drivers map[string]func(ctx context.Context, s Spec) (backends.Backend, error)
+	// OAuth holds the configured providers by kind (OneDrive, GDrive); a
+	// kind without one cannot be connected or opened.
+	OAuth map[string]*OAuthProvider
+	Now   func() time.Time // dates token expiry; nil: time.Now
 
 	mu    sync.Mutex
 	cache map[int64]opened
@@ -267,6 +285,11 @@ func (o *Opener) open(ctx context.Context, u store.User, rows []store.Storage) (
 		if err != nil {
 			return nil, err
 		}
+		if IsOAuth(spec.Kind) {
+			if spec.TokenSource, err = o.oauthSource(u.ID, r.Mount, spec); err != nil {
+				return nil, fmt.Errorf("storage %s: %w", r.Mount, err)
+			}
+		}
 		b, err := o.OpenSpec(ctx, u.ID, spec)
 		if err != nil {
 			return nil, fmt.Errorf("storage %s: %w", r.Mount, err)
@@ -289,7 +312,9 @@ func (o *Opener) open(ctx context.Context, u store.User, rows []store.Storage) (
 	return mount.New(home, mounts), nil
 }
 
-// OpenSpec opens one storage of user userID.
+// OpenSpec opens one storage of user userID. An OAuth kind without a
+// TokenSource gets one that uses the stored token as it is and never
+// saves a refreshed one.
 func (o *Opener) OpenSpec(ctx context.Context, userID int64, s Spec) (backends.Backend, error) {
 	if s.Kind == Local {
 		dir := s.Dir
@@ -301,6 +326,12 @@ func (o *Opener) OpenSpec(ctx context.Context, userID int64, s Spec) (backends.B
 	open, ok := o.Drivers[s.Kind]
 	if !ok {
 		return nil, fmt.Errorf("storage kind %q is not available", s.Kind)
+	}
+	if IsOAuth(s.Kind) && s.TokenSource == nil {
+		var err error
+		if s.TokenSource, err = o.oauthSource(userID, "", s); err != nil {
+			return nil, err
+		}
 	}
 	return open(ctx, s)
 }

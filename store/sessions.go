@@ -222,7 +222,7 @@ func (s *Store) Revoked(ctx context.Context, now time.Time, ids ...string) (bool
 }
 
 // CleanupAuth deletes what can no longer matter at now: expired
-// revocations, families and invites, and rotated refresh tokens older than
+// revocations, families, invites and OAuth flows, and rotated refresh tokens older than
 // tokenTTL (they would have expired anyway). It returns the rows deleted.
 func (s *Store) CleanupAuth(ctx context.Context, now time.Time, tokenTTL time.Duration) (int64, error) {
 	var total int64
@@ -234,6 +234,7 @@ func (s *Store) CleanupAuth(ctx context.Context, now time.Time, tokenTTL time.Du
 		{`DELETE FROM refresh_tokens WHERE used_at <> 0 AND created_at <= ?`, now.Add(-tokenTTL).Unix()},
 		{`DELETE FROM sessions WHERE expires_at <= ?`, now.Unix()},
 		{`DELETE FROM invites WHERE used_at = 0 AND expires_at <= ?`, now.Unix()},
+		{`DELETE FROM oauth_states WHERE expires_at <= ?`, now.Unix()},
 	} {
 		res, err := s.exec(ctx, c.query, c.arg)
 		if err != nil {

@@ -29,6 +29,11 @@ type config struct {
 	// MetricsListen serves /metrics on its own address; empty: on Listen.
 	MetricsListen   string
 	ShutdownTimeout string
+	// PublicURL is the server's address as browsers reach it; OAuth
+	// callbacks are registered below it.
+	PublicURL string
+	OneDrive  oauthSettings
+	GDrive    oauthSettings
 
 	// Parsed by validate.
 	devTLS          bool
@@ -58,6 +63,17 @@ func (c *config) settings() []setting {
 		str("log-format", "DOCUVAULT_LOG_FORMAT", "text", "text or json (one object per line)", &c.LogFormat),
 		str("metrics-listen", "DOCUVAULT_METRICS_LISTEN", "", "serve /metrics on this host:port instead of on --listen", &c.MetricsListen),
 		str("shutdown-timeout", "DOCUVAULT_SHUTDOWN_TIMEOUT", "30s", "on SIGTERM, how long running requests may take to finish before they are aborted", &c.ShutdownTimeout),
+		str("public-url", "DOCUVAULT_PUBLIC_URL", "", "the server's URL as browsers reach it (https://dav.example.com); OAuth redirect URIs are made from it", &c.PublicURL),
+		str("onedrive-client-id", "DOCUVAULT_ONEDRIVE_CLIENT_ID", "", "OneDrive: application (client) id registered with Microsoft; empty: OneDrive is not offered", &c.OneDrive.ClientID),
+		str("onedrive-auth-url", "DOCUVAULT_ONEDRIVE_AUTH_URL", oneDriveDefaults.AuthURL, "OneDrive: authorization endpoint", &c.OneDrive.AuthURL),
+		str("onedrive-token-url", "DOCUVAULT_ONEDRIVE_TOKEN_URL", oneDriveDefaults.TokenURL, "OneDrive: token endpoint", &c.OneDrive.TokenURL),
+		str("onedrive-api-url", "DOCUVAULT_ONEDRIVE_API_URL", oneDriveDefaults.APIURL, "OneDrive: Microsoft Graph base URL", &c.OneDrive.APIURL),
+		str("onedrive-revoke-url", "DOCUVAULT_ONEDRIVE_REVOKE_URL", oneDriveDefaults.RevokeURL, "OneDrive: token revocation endpoint (RFC 7009); Microsoft has none", &c.OneDrive.RevokeURL),
+		str("gdrive-client-id", "DOCUVAULT_GDRIVE_CLIENT_ID", "", "Google Drive: OAuth client id (web application); empty: Google Drive is not offered", &c.GDrive.ClientID),
+		str("gdrive-auth-url", "DOCUVAULT_GDRIVE_AUTH_URL", gDriveDefaults.AuthURL, "Google Drive: authorization endpoint", &c.GDrive.AuthURL),
+		str("gdrive-token-url", "DOCUVAULT_GDRIVE_TOKEN_URL", gDriveDefaults.TokenURL, "Google Drive: token endpoint", &c.GDrive.TokenURL),
+		str("gdrive-api-url", "DOCUVAULT_GDRIVE_API_URL", gDriveDefaults.APIURL, "Google Drive: API base URL", &c.GDrive.APIURL),
+		str("gdrive-revoke-url", "DOCUVAULT_GDRIVE_REVOKE_URL", gDriveDefaults.RevokeURL, "Google Drive: token revocation endpoint", &c.GDrive.RevokeURL),
 	}
 }
 
@@ -97,6 +113,9 @@ func (c *config) bind(fs *flag.FlagSet, getenv func(string) string) {
 			*s.dst = v
 		}
 	}
+	// Client secrets come from the environment only, like every secret.
+	c.OneDrive.ClientSecret = getenv(envOneDriveSecret)
+	c.GDrive.ClientSecret = getenv(envGDriveSecret)
 }
 
 // settingError names the setting a bad value came from.
@@ -190,7 +209,7 @@ func (c *config) validate() error {
 	if c.shutdownTimeout, err = time.ParseDuration(c.ShutdownTimeout); err != nil || c.shutdownTimeout < 0 {
 		return settingError(c, &c.ShutdownTimeout, "want a duration such as 30s or 2m")
 	}
-	return nil
+	return c.validateOAuth()
 }
 
 // checkAddr validates a host:port setting.

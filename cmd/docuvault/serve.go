@@ -56,7 +56,7 @@ func (e env) opener(c *config, st *store.Store) (*storage.Opener, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &storage.Opener{DataDir: c.DataDir, Store: st, Keys: keys, Drivers: drivers()}, nil
+	return &storage.Opener{DataDir: c.DataDir, Store: st, Keys: keys, Drivers: drivers(c), OAuth: c.oauthProviders()}, nil
 }
 
 func (e env) serve(ctx context.Context, args []string) error {

@@ -56,6 +56,9 @@ func (e env) storage(ctx context.Context, args []string) error {
 	if len(pos) != n {
 		return fmt.Errorf("storage %s: wrong arguments; usage:\n%s", sub, storageUsage)
 	}
+	if storage.IsOAuth(spec.Kind) {
+		return fmt.Errorf("storage %s: a %s storage is connected by its owner in the web interface (Storage → Connect), which signs in at the provider", sub, spec.Kind)
+	}
 	mount := "/"
 	if n == 2 {
 		mount = "/" + strings.Trim(pos[1], "/")
@@ -108,7 +111,7 @@ func (e env) storage(ctx context.Context, args []string) error {
 		}
 		done = fmt.Sprintf("%q now keeps %s on %s storage", u.Username, mount, spec.Kind)
 	}
-	if err != nil && !errors.Is(err, storage.ErrNotCounted) {
+	if err != nil && !errors.Is(err, storage.ErrNotCounted) && !errors.Is(err, storage.ErrNotRevoked) {
 		return fmt.Errorf("storage %s: %w", sub, err)
 	}
 	fmt.Fprintln(e.stdout, done)
@@ -149,6 +152,10 @@ func (e env) showStorage(ctx context.Context, st *store.Store, op *storage.Opene
 				where = spec.Endpoint + "/" + spec.Bucket + "/" + spec.Prefix
 			case storage.WebDAV:
 				where = spec.URL + " as " + spec.Username
+			case storage.OneDrive:
+				where = "the whole OneDrive (connected in the web interface)"
+			case storage.GDrive:
+				where = "Google Drive folder " + storage.AppFolder + " (id " + spec.RootID + ")"
 			}
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Mount, r.Kind, where, secretState)
@@ -187,16 +194,19 @@ func (e env) rotateKey(ctx context.Context, args []string) error {
 		return err
 	}
 	changed := 0
-	for i := range rows {
-		ok, err := storage.Reseal(&rows[i], op.Keys)
-		if err != nil {
-			return fmt.Errorf("rotate-key: %w (resealed %d so far)", err, changed)
-		}
-		if ok {
-			if err := st.PutStorage(ctx, rows[i]); err != nil {
-				return err
+	for _, r := range rows {
+		// Under the storage's lock, so a concurrent OAuth token refresh
+		// and the reseal do not undo each other.
+		err := st.UpdateStorageSecrets(ctx, r.UserID, r.Mount, func(cur store.Storage) (string, error) {
+			ok, err := storage.Reseal(&cur, op.Keys)
+			if !ok || err != nil {
+				return "", err
 			}
 			changed++
+			return cur.Secrets, nil
+		})
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("rotate-key: %w (resealed %d so far)", err, changed)
 		}
 	}
 	totp, err := auth.ResealTOTP(ctx, st, op.Keys)

@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/docuvault/docuvault/auth"
+	"github.com/docuvault/docuvault/storage"
 	"github.com/docuvault/docuvault/store"
 )
 
@@ -168,6 +169,13 @@ func (e env) user(ctx context.Context, args []string) error {
 			fmt.Fprintf(e.stdout, "quota of %q set to %s (%s in use)\n", name, formatBytes(size), formatBytes(u.UsedBytes))
 		}
 	case "delete":
+		op, err := e.opener(c, st)
+		if err == nil {
+			err = storage.RevokeAll(ctx, op, u.ID)
+		}
+		if err != nil {
+			fmt.Fprintf(e.stderr, "warning: a cloud drive token of %q could not be revoked: %v\n", name, err)
+		}
 		if err := st.DeleteUser(ctx, u.ID); err != nil {
 			return err
 		}
