@@ -2,6 +2,8 @@ package davfs
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -49,9 +51,18 @@ func (i fileInfo) ContentType(context.Context) (string, error) { return contentT
 
 // etag is the strong validator of an entry, folders included: the backend's
 // own, or one derived from modification time and size.
+//
+// A long backend ETag (Google Drive's id+checksum is 70 characters) is
+// shortened to a hash of it: clients echo ETags inside If headers, and some
+// (litmus, neon) cut those headers at about 200 bytes.
 func etag(fi backends.FileInfo) string {
 	if fi.ETag != "" {
-		return `"` + strings.Trim(fi.ETag, `"`) + `"`
+		t := strings.Trim(fi.ETag, `"`)
+		if len(t) > maxETagLen {
+			sum := sha256.Sum256([]byte(t))
+			t = hex.EncodeToString(sum[:16])
+		}
+		return `"` + t + `"`
 	}
 	kind := "f"
 	if fi.IsDir {
@@ -59,6 +70,8 @@ func etag(fi backends.FileInfo) string {
 	}
 	return fmt.Sprintf(`"%s%x-%x"`, kind, fi.ModTime.UnixNano(), fi.Size)
 }
+
+const maxETagLen = 40
 
 func contentType(name string) string {
 	if t := mime.TypeByExtension(path.Ext(name)); t != "" {

@@ -66,6 +66,7 @@ type Options struct {
 	DataDir     string // default: a fresh temporary directory
 	DatabaseURL string // default: SQLite in DataDir
 	Env         []string
+	Listen      string // default 127.0.0.1:0
 }
 
 var listening = regexp.MustCompile(`listening on (https?://[0-9.:]+)/dav/`)
@@ -78,7 +79,10 @@ func Start(t testing.TB, o Options) *Server {
 		o.DataDir = t.TempDir()
 	}
 	s := &Server{DataDir: o.DataDir, DBURL: o.DatabaseURL, Stderr: &Log{}, Stdout: &Log{}, t: t}
-	args := []string{"serve", "--listen", "127.0.0.1:0", "--data", o.DataDir}
+	if o.Listen == "" {
+		o.Listen = "127.0.0.1:0"
+	}
+	args := []string{"serve", "--listen", o.Listen, "--data", o.DataDir}
 	if o.DatabaseURL != "" {
 		args = append(args, "--database-url", o.DatabaseURL)
 	}
