@@ -80,11 +80,7 @@ func Start(t testing.TB) *Server {
 	t.Helper()
 	bin := Binary()
 	if bin == "" {
-		msg := "apache2 not found; install it with: " + InstallCommand
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
+		testproc.Missing(t, "apache2 not found; install it with: "+InstallCommand)
 	}
 	for _, m := range modules {
 		if _, err := os.Stat(filepath.Join(ModulesDir, "mod_"+m+".so")); err != nil {

@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"net"
+	"os"
 	"sync"
 	"testing"
 )
@@ -45,4 +46,14 @@ func (l *Log) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// Missing stops a test whose external service or tool is absent: a failure
+// under CI=true (CI must provide it), a skip elsewhere.
+func Missing(t testing.TB, msg string) {
+	t.Helper()
+	if os.Getenv("CI") == "true" {
+		t.Fatal(msg + " (CI=true forbids skipping)")
+	}
+	t.Skip(msg)
 }
