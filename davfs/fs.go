@@ -65,6 +65,7 @@ type FS struct {
 	locksLoaded bool
 	failure     error // see fail
 	spaceLoaded bool
+	spaceUsed   int64
 	spaceAvail  int64
 }
 
@@ -253,9 +254,9 @@ func (f *FS) OpenFile(ctx context.Context, name string, flag int, _ os.FileMode)
 var ErrQuotaExceeded = errors.New("davfs: quota exceeded")
 
 // allowance returns how many bytes a write replacing oldSize bytes may store
-// (-1: no limit).
-func (f *FS) allowance(oldSize int64) int64 {
-	if a := f.user.Available(); a >= 0 {
+// (-1: no limit known), by the user's quota or the storage's own.
+func (f *FS) allowance(ctx context.Context, oldSize int64) int64 {
+	if _, a := f.quota(ctx); a >= 0 {
 		return max(a+oldSize, 0)
 	}
 	return -1
@@ -295,7 +296,7 @@ func (f *FS) addUsage(ctx context.Context, delta int64) error {
 func (f *FS) put(ctx context.Context, name string, r io.Reader, size int64) (backends.FileInfo, error) {
 	defer f.forget()
 	old, oldErr := f.stat(ctx, name)
-	if allowed := f.allowance(old.Size); allowed >= 0 {
+	if allowed := f.allowance(ctx, old.Size); allowed >= 0 {
 		if size > allowed {
 			return backends.FileInfo{}, ErrQuotaExceeded
 		}
@@ -362,24 +363,28 @@ func (f *FS) Failure() error {
 	return f.failure
 }
 
-// quota returns the user's used bytes and the bytes still available: from
-// their DocuVault quota, else from the storage's own numbers (once per
-// request), else -1 for unknown.
+// quota returns the bytes used and still available (-1: unknown): from the
+// user's DocuVault quota when one is set, else from the storage's own
+// numbers (a drive's quota), asked once per request, else DocuVault's count
+// of used bytes with nothing known available.
 func (f *FS) quota(ctx context.Context) (used, available int64) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
 	if a := f.user.Available(); a >= 0 {
 		return f.user.UsedBytes, a
 	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if !f.spaceLoaded {
-		f.spaceLoaded, f.spaceAvail = true, -1
+		f.spaceLoaded, f.spaceUsed, f.spaceAvail = true, -1, -1
 		if sr, ok := f.backend.(backends.SpaceReporter); ok {
-			if _, avail, err := sr.Space(ctx); err == nil {
-				f.spaceAvail = avail
+			if u, a, err := sr.Space(ctx); err == nil && a >= 0 {
+				f.spaceUsed, f.spaceAvail = u, a
 			}
 		}
 	}
-	return f.user.UsedBytes, f.spaceAvail
+	if f.spaceAvail >= 0 {
+		return f.spaceUsed, f.spaceAvail
+	}
+	return f.user.UsedBytes, -1
 }
 
 // activeLocks returns the user's unexpired locks, loaded once per request.

@@ -560,7 +560,7 @@ func (h *Handler) put(rq *request) {
 	if v, err := strconv.ParseInt(r.Header.Get("X-Expected-Entity-Length"), 10, 64); err == nil && hint < 0 {
 		hint = v
 	}
-	if allowed := rq.fs.allowance(fi.Size); allowed >= 0 && hint > allowed {
+	if allowed := rq.fs.allowance(ctx, fi.Size); allowed >= 0 && hint > allowed {
 		h.storageError(rq, "put", ErrQuotaExceeded)
 		return
 	}

@@ -75,6 +75,15 @@ type countingBackend struct {
 	breakReads atomic.Int64
 	// down makes the storage unreachable.
 	down atomic.Bool
+	// space > 0 makes the storage report its own quota: that many bytes free.
+	space atomic.Int64
+}
+
+func (c *countingBackend) Space(ctx context.Context) (int64, int64, error) {
+	if n := c.space.Load(); n > 0 {
+		return 12345, n, nil
+	}
+	return 0, -1, nil
 }
 
 func (c *countingBackend) Stat(ctx context.Context, name string) (backends.FileInfo, error) {

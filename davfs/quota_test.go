@@ -132,3 +132,24 @@ func TestStorageUnavailable(t *testing.T) {
 	b.down.Store(false)
 	h.wantContent(t, userA, "/dav/f.txt", "content")
 }
+
+func TestStorageOwnQuota(t *testing.T) {
+	h := newHarness(t)
+	h.counter(userA).space.Store(1000)
+	p := h.props(t, userA, "/dav/", pQuotaUsed, pQuotaAvail)
+	if p[pQuotaUsed].inner != "12345" || p[pQuotaAvail].inner != "1000" {
+		t.Fatalf("quota props from the storage's own numbers = %+v", p)
+	}
+	if rp := h.do(t, userA, "PUT", "/dav/big.bin", strings.Repeat("b", 1001)); rp.code != http.StatusInsufficientStorage {
+		t.Fatalf("PUT over the storage's free space = %d, want 507", rp.code)
+	}
+	if rp := h.do(t, userA, "PUT", "/dav/ok.bin", strings.Repeat("b", 999)); rp.code != http.StatusCreated {
+		t.Fatalf("PUT within the storage's free space = %d", rp.code)
+	}
+	t.Run("a DocuVault quota wins", func(t *testing.T) {
+		h.st.SetQuota(t.Context(), h.users[userA].ID, 5000)
+		if rp := h.do(t, userA, "PUT", "/dav/big.bin", strings.Repeat("b", 1001)); rp.code != http.StatusCreated {
+			t.Fatalf("PUT within the user's quota = %d", rp.code)
+		}
+	})
+}

@@ -160,11 +160,9 @@ func (s *Store) CanTouch(name string) bool {
 	return backends.CanTouch(b, inner)
 }
 
-// Space reports the home storage's own numbers, when it has them.
+// Space reports nothing: one pair of numbers cannot describe storages with
+// different quotas, and davfs would hold uploads to one against another's.
 func (s *Store) Space(ctx context.Context) (int64, int64, error) {
-	if sr, ok := s.home.(backends.SpaceReporter); ok {
-		return sr.Space(ctx)
-	}
 	return 0, -1, errors.ErrUnsupported
 }
 
