@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
+	"time"
 
+	"github.com/docuvault/docuvault/backends"
 	"github.com/docuvault/docuvault/secret"
 	"github.com/docuvault/docuvault/storage"
 	"github.com/docuvault/docuvault/store"
@@ -188,6 +191,43 @@ func (a *API) writeStorages(w http.ResponseWriter, ctx context.Context, id int64
 			out.Storages = append(out.Storages, v)
 		}
 	}
+	a.addSpace(ctx, u, out.Storages)
 	writeJSON(w, http.StatusOK, out)
 	return nil
+}
+
+// spaceTimeout bounds each storage's answer to how much space it has.
+const spaceTimeout = 5 * time.Second
+
+// addSpace sets the space of each storage of u whose backend reports one,
+// asking them all at once. A storage that cannot tell (unsupported,
+// unreachable, unknown available bytes) is left without.
+func (a *API) addSpace(ctx context.Context, u store.User, views []storageConfigView) {
+	parts, err := a.storage.Parts(ctx, u)
+	if err != nil {
+		a.log.WarnContext(ctx, "storage space", "user", u.ID, "err", err)
+		return
+	}
+	var wg sync.WaitGroup
+	for i := range views {
+		sr, ok := parts[views[i].Mount].(backends.SpaceReporter)
+		if !ok {
+			continue
+		}
+		wg.Go(func() {
+			ctx, cancel := context.WithTimeout(ctx, spaceTimeout)
+			defer cancel()
+			used, avail, err := sr.Space(ctx)
+			if err != nil {
+				if !errors.Is(err, errors.ErrUnsupported) {
+					a.log.WarnContext(ctx, "storage space", "user", u.ID, "mount", views[i].Mount, "err", err)
+				}
+				return
+			}
+			if avail >= 0 && used >= 0 {
+				views[i].Space = &spaceView{Used: used, Available: avail}
+			}
+		})
+	}
+	wg.Wait()
 }

@@ -1,6 +1,8 @@
 package api_test
 
 import (
+	"context"
+	"errors"
 	"io"
 	"net/http"
 	"os"
@@ -8,6 +10,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/docuvault/docuvault/backends"
+	dav "github.com/docuvault/docuvault/backends/webdav"
+	"github.com/docuvault/docuvault/storage"
 	"github.com/docuvault/docuvault/store"
 	"github.com/docuvault/docuvault/store/storetest"
 )
@@ -206,5 +211,62 @@ func TestStorageWithoutKey(t *testing.T) {
 		}
 		// Nothing to seal: the default home needs no key.
 		storagesOf(t, s.do(t, req{method: "PUT", path: "/storage", token: ann.access, body: map[string]any{"mount": "/", "kind": "local"}}))
+	})
+}
+
+// spaceDAV is a WebDAV storage whose server reports its quota as space
+// says: used and available, or an error.
+type spaceDAV struct {
+	backends.Backend
+	used, avail int64
+	err         error
+}
+
+func (b spaceDAV) Space(context.Context) (int64, int64, error) { return b.used, b.avail, b.err }
+
+func TestStorageSpace(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		// The remote account's name says what its server reports.
+		reports := map[string]spaceDAV{
+			"big":     {used: 1000, avail: 5000},
+			"unknown": {used: 7, avail: -1},
+			"down":    {err: errors.New("the server did not answer")},
+		}
+		s := newServer(t, st, options{drivers: map[string]func(context.Context, storage.Spec) (backends.Backend, error){
+			storage.WebDAV: func(_ context.Context, sp storage.Spec) (backends.Backend, error) {
+				b, err := dav.New(dav.Config{URL: sp.URL, Username: sp.Username, Password: sp.Secrets["password"]})
+				if err != nil {
+					return nil, err
+				}
+				r := reports[sp.Username]
+				r.Backend = b
+				return r, nil
+			},
+		}})
+		annUser := s.addUser("ann", "ann-password", false)
+		ann := s.signin(t, "ann", "ann-password")
+		for mount, user := range map[string]string{"/Big": "big", "/Unknown": "unknown", "/Down": "down"} {
+			storagesOf(t, s.do(t, req{method: "PUT", path: "/storage", token: ann.access,
+				body: map[string]any{"mount": mount, "kind": "webdav", "url": remoteDAV(t, user, "pw"), "username": user, "secret": "pw"}}))
+		}
+		s.addUser("root", "root-password", true)
+		admin := s.signin(t, "root", "root-password")
+		for name, r := range map[string]reply{
+			"own":   s.do(t, req{method: "GET", path: "/storage", token: ann.access}),
+			"admin": s.do(t, req{method: "GET", path: "/admin/users/" + itoa(annUser.ID) + "/storage", token: admin.access}),
+		} {
+			got := storagesOf(t, r)
+			if len(got) != 4 {
+				t.Fatalf("%s: storages %s", name, r.body)
+			}
+			if sp, ok := got["/Big"]["space"].(map[string]any); !ok || sp["used"] != 1000.0 || sp["available"] != 5000.0 || len(sp) != 2 {
+				t.Errorf("%s: /Big space %v, want used 1000 and available 5000", name, got["/Big"]["space"])
+			}
+			for _, m := range []string{"/", "/Unknown", "/Down"} {
+				if sp, ok := got[m]["space"]; ok {
+					t.Errorf("%s: %s has space %v, want none", name, m, sp)
+				}
+			}
+		}
 	})
 }

@@ -50,6 +50,14 @@ type storageConfigView struct {
 	Username  string `json:"username"`
 	Nextcloud bool   `json:"nextcloud"`
 	SecretSet bool   `json:"secret_set"`
+	// Space is the storage's own quota, when its provider reports one.
+	Space *spaceView `json:"space,omitempty"`
+}
+
+// spaceView is a storage's own idea of its used and available bytes.
+type spaceView struct {
+	Used      int64 `json:"used"`
+	Available int64 `json:"available"`
 }
 
 func viewStorageConfig(mount string, s storage.Spec, secretSet bool) storageConfigView {

@@ -246,13 +246,27 @@ type Opener struct {
 type opened struct {
 	version string
 	b       backends.Backend
+	parts   map[string]backends.Backend // by mount, "/" for the home
 }
 
 // For returns user u's namespace.
 func (o *Opener) For(ctx context.Context, u store.User) (backends.Backend, error) {
+	c, err := o.namespace(ctx, u)
+	return c.b, err
+}
+
+// Parts returns each storage of user u's namespace by its mount ("/" for
+// the home, the default local one when no row names it), as For opens
+// them.
+func (o *Opener) Parts(ctx context.Context, u store.User) (map[string]backends.Backend, error) {
+	c, err := o.namespace(ctx, u)
+	return c.parts, err
+}
+
+func (o *Opener) namespace(ctx context.Context, u store.User) (opened, error) {
 	rows, err := o.Store.Storages(ctx, u.ID)
 	if err != nil {
-		return nil, err
+		return opened{}, err
 	}
 	var version strings.Builder
 	for _, r := range rows {
@@ -262,38 +276,41 @@ func (o *Opener) For(ctx context.Context, u store.User) (backends.Backend, error
 	c, ok := o.cache[u.ID]
 	o.mu.Unlock()
 	if ok && c.version == version.String() {
-		return c.b, nil
+		return c, nil
 	}
-	b, err := o.open(ctx, u, rows)
+	c, err = o.open(ctx, u, rows)
 	if err != nil {
-		return nil, err
+		return opened{}, err
 	}
+	c.version = version.String()
 	o.mu.Lock()
 	if o.cache == nil {
 		o.cache = map[int64]opened{}
 	}
-	o.cache[u.ID] = opened{version: version.String(), b: b}
+	o.cache[u.ID] = c
 	o.mu.Unlock()
-	return b, nil
+	return c, nil
 }
 
-func (o *Opener) open(ctx context.Context, u store.User, rows []store.Storage) (backends.Backend, error) {
+func (o *Opener) open(ctx context.Context, u store.User, rows []store.Storage) (opened, error) {
 	home := backends.Backend(nil)
 	mounts := map[string]backends.Backend{}
+	parts := map[string]backends.Backend{}
 	for _, r := range rows {
 		spec, err := SpecOf(r, o.Keys)
 		if err != nil {
-			return nil, err
+			return opened{}, err
 		}
 		if IsOAuth(spec.Kind) {
 			if spec.TokenSource, err = o.oauthSource(u.ID, r.Mount, spec); err != nil {
-				return nil, fmt.Errorf("storage %s: %w", r.Mount, err)
+				return opened{}, fmt.Errorf("storage %s: %w", r.Mount, err)
 			}
 		}
 		b, err := o.OpenSpec(ctx, u.ID, spec)
 		if err != nil {
-			return nil, fmt.Errorf("storage %s: %w", r.Mount, err)
+			return opened{}, fmt.Errorf("storage %s: %w", r.Mount, err)
 		}
+		parts[r.Mount] = b
 		if r.Mount == "/" {
 			home = b
 		} else {
@@ -303,13 +320,14 @@ func (o *Opener) open(ctx context.Context, u store.User, rows []store.Storage) (
 	if home == nil {
 		var err error
 		if home, err = o.OpenSpec(ctx, u.ID, Spec{Kind: Local}); err != nil {
-			return nil, err
+			return opened{}, err
 		}
+		parts["/"] = home
 	}
 	if len(mounts) == 0 {
-		return home, nil
+		return opened{b: home, parts: parts}, nil
 	}
-	return mount.New(home, mounts), nil
+	return opened{b: mount.New(home, mounts), parts: parts}, nil
 }
 
 // OpenSpec opens one storage of user userID. An OAuth kind without a

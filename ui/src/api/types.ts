@@ -95,6 +95,22 @@ export interface Storage {
   username?: string
   nextcloud?: boolean
   secret_set?: boolean
+  /** the storage's own quota, when its provider reports one (OneDrive, Google Drive, some WebDAV servers) */
+  space?: StorageSpace
+}
+
+/** A storage provider's own numbers, in bytes. */
+export interface StorageSpace {
+  used: number
+  available: number
+}
+
+/** A cloud drive this server can connect by signing in to it (OAuth). */
+export interface StorageProvider {
+  /** the storage kind it connects: "onedrive" or "gdrive" */
+  id: string
+  /** what to call it: "OneDrive", "Google Drive" */
+  name: string
 }
 
 export interface StorageList {
