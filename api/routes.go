@@ -9,6 +9,7 @@ func (a *API) routes() {
 
 	a.public("GET "+p+"/openapi.json", a.openAPI)
 
+	a.public("GET "+p+"/auth/signup", a.signupInfo)
 	a.public("POST "+p+"/auth/signup", a.signup)
 	a.public("POST "+p+"/auth/signin", a.signin)
 	a.public("POST "+p+"/auth/signin/2fa", a.signin2FA)

@@ -18,10 +18,22 @@ func TestSignupSigninRefreshLogout(t *testing.T) {
 		signup := req{method: "POST", path: "/auth/signup",
 			body: map[string]string{"username": "alice", "password": "alice-password", "email": "Alice@Example.org"}}
 
+		mode := func(t *testing.T) string {
+			t.Helper()
+			r := s.do(t, req{method: "GET", path: "/auth/signup"})
+			want(t, r, http.StatusOK)
+			return r.str("mode")
+		}
 		t.Run("sign-up is closed until an admin opens it", func(t *testing.T) {
+			if m := mode(t); m != "closed" {
+				t.Fatalf("mode = %q, want closed", m)
+			}
 			want(t, s.do(t, signup), http.StatusForbidden, "signup_closed")
 			if err := st.SetSetting(t.Context(), "signup_mode", "open"); err != nil {
 				t.Fatal(err)
+			}
+			if m := mode(t); m != "open" {
+				t.Fatalf("mode after opening = %q", m)
 			}
 		})
 

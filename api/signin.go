@@ -28,6 +28,16 @@ func (a *API) signupMode(ctx context.Context) (string, error) {
 	return m, err
 }
 
+// signupInfo tells the sign-in page whether to offer sign-up.
+func (a *API) signupInfo(w http.ResponseWriter, r *http.Request) error {
+	mode, err := a.signupMode(r.Context())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"mode": mode})
+	return nil
+}
+
 func (a *API) signup(w http.ResponseWriter, r *http.Request) error {
 	var in struct {
 		Username string `json:"username"`

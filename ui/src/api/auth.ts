@@ -13,7 +13,13 @@ export interface SignupRequest {
 /** A second factor: a TOTP code or a recovery code. */
 export type SecondFactor = { code: string } | { recovery_code: string }
 
+export type SignupMode = 'open' | 'invite' | 'closed'
+
 export const authApi = {
+  /** Whether this server lets people sign up (an administrator decides). */
+  async signupMode(): Promise<SignupMode> {
+    return (await http.get<{ mode: SignupMode }>(`${base}/signup`, { anonymous: true })).data.mode
+  },
   async signup(req: SignupRequest): Promise<User> {
     return (await http.post<User>(`${base}/signup`, req, { anonymous: true })).data
   },
