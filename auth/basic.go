@@ -6,12 +6,12 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"errors"
-	"net"
 	"net/http"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/docuvault/docuvault/obs"
 	"github.com/docuvault/docuvault/store"
 )
 
@@ -104,14 +104,10 @@ func (b *Basic) cacheKey(user, pass string) [32]byte {
 	return k
 }
 
-// ClientAddr is the address failures are counted against.
-func ClientAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
+// ClientAddr is the address failures are counted against: the one
+// obs.Middleware resolved (X-Forwarded-For from a trusted proxy), else the
+// host of r.RemoteAddr.
+func ClientAddr(r *http.Request) string { return obs.ClientAddr(r) }
 
 // touchEvery limits how often an app password's last use is written.
 const touchEvery = time.Minute

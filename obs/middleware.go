@@ -14,13 +14,17 @@ import (
 // Middleware gives every request an id (kept from a valid incoming
 // X-Request-Id, else new), returns it in the X-Request-Id response header,
 // puts it in the request's context for the logger, counts the request in
-// Metrics and writes one access log line when it ends.
+// Metrics and writes one access log line when it ends. It also resolves
+// the client address once (see TrustedProxies.Resolve) and puts it in the
+// context, for ClientAddr.
 type Middleware struct {
 	Log     *slog.Logger
 	Metrics *Metrics // nil: nothing is counted
 	// Quiet reports requests logged at debug level only (health checks,
 	// metric scrapes); nil: none.
 	Quiet func(r *http.Request) bool
+	// TrustedProxies are believed about X-Forwarded-For; empty: none.
+	TrustedProxies TrustedProxies
 }
 
 // Wrap returns next behind the middleware.
@@ -41,7 +45,8 @@ func (mw *Middleware) Wrap(next http.Handler) http.Handler {
 			rec.counter = m.bytesOut.WithLabelValues(method)
 			body.counter = m.bytesIn.WithLabelValues(method)
 		}
-		r2 := r.WithContext(WithRequestID(r.Context(), id))
+		addr := mw.TrustedProxies.Resolve(r.RemoteAddr, r.Header.Values(ForwardedForHeader))
+		r2 := r.WithContext(WithClientAddr(WithRequestID(r.Context(), id), addr))
 		if r.Body != nil && r.Body != http.NoBody {
 			r2.Body = body
 		}
@@ -97,7 +102,7 @@ func (mw *Middleware) done(r *http.Request, rec *recorder, in int64, took time.D
 		slog.Int64("bytes_in", in),
 		slog.Int64("bytes_out", rec.bytes),
 		slog.Float64("duration_ms", float64(took.Microseconds())/1000),
-		slog.String("remote", remoteHost(r.RemoteAddr)),
+		slog.String("remote", ClientAddr(r)),
 		slog.String("user", user),
 		slog.String("user_agent", r.UserAgent()),
 	)

@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/docuvault/docuvault/obs"
 )
 
 // config is everything serve and the admin commands need. Each setting has
@@ -32,12 +34,16 @@ type config struct {
 	// PublicURL is the server's address as browsers reach it; OAuth
 	// callbacks are registered below it.
 	PublicURL string
-	OneDrive  oauthSettings
-	GDrive    oauthSettings
+	// TrustedProxies lists reverse proxies (IPs, CIDRs) whose
+	// X-Forwarded-For gives the client address; empty: none.
+	TrustedProxies string
+	OneDrive       oauthSettings
+	GDrive         oauthSettings
 
 	// Parsed by validate.
 	devTLS          bool
 	shutdownTimeout time.Duration
+	trustedProxies  obs.TrustedProxies
 }
 
 // setting describes one configuration value for flags, env and docs.
@@ -64,6 +70,7 @@ func (c *config) settings() []setting {
 		str("metrics-listen", "DOCUVAULT_METRICS_LISTEN", "", "serve /metrics on this host:port instead of on --listen", &c.MetricsListen),
 		str("shutdown-timeout", "DOCUVAULT_SHUTDOWN_TIMEOUT", "30s", "on SIGTERM, how long running requests may take to finish before they are aborted", &c.ShutdownTimeout),
 		str("public-url", "DOCUVAULT_PUBLIC_URL", "", "the server's URL as browsers reach it (https://dav.example.com); OAuth redirect URIs are made from it", &c.PublicURL),
+		str("trusted-proxies", "DOCUVAULT_TRUSTED_PROXIES", "", "comma-separated IPs/CIDRs of reverse proxies whose X-Forwarded-For names the client; empty: trust none", &c.TrustedProxies),
 		str("onedrive-client-id", "DOCUVAULT_ONEDRIVE_CLIENT_ID", "", "OneDrive: application (client) id registered with Microsoft; empty: OneDrive is not offered", &c.OneDrive.ClientID),
 		str("onedrive-auth-url", "DOCUVAULT_ONEDRIVE_AUTH_URL", oneDriveDefaults.AuthURL, "OneDrive: authorization endpoint", &c.OneDrive.AuthURL),
 		str("onedrive-token-url", "DOCUVAULT_ONEDRIVE_TOKEN_URL", oneDriveDefaults.TokenURL, "OneDrive: token endpoint", &c.OneDrive.TokenURL),
@@ -208,6 +215,9 @@ func (c *config) validate() error {
 	}
 	if c.shutdownTimeout, err = time.ParseDuration(c.ShutdownTimeout); err != nil || c.shutdownTimeout < 0 {
 		return settingError(c, &c.ShutdownTimeout, "want a duration such as 30s or 2m")
+	}
+	if c.trustedProxies, err = obs.ParseTrustedProxies(c.TrustedProxies); err != nil {
+		return settingError(c, &c.TrustedProxies, err.Error()+"; want IPs or CIDRs such as 10.0.0.0/8, separated by commas")
 	}
 	return c.validateOAuth()
 }

@@ -95,6 +95,8 @@ func TestConfigErrors(t *testing.T) {
 		{name: "data dir is a file", args: []string{"--data", aFile}, flag: "data"},
 		{name: "database scheme", args: []string{"--database-url", "mysql://root:" + dbPassword + "@db/docs"}, flag: "database-url"},
 		{name: "database scheme from env", env: map[string]string{"DOCUVAULT_DATABASE_URL": "mysql://root:" + dbPassword + "@db/docs"}, flag: "database-url"},
+		{name: "trusted proxy CIDR", args: []string{"--trusted-proxies", "10.0.0.0/8,10.1.0.0/33"}, flag: "trusted-proxies"},
+		{name: "trusted proxy from env", env: map[string]string{"DOCUVAULT_TRUSTED_PROXIES": "proxy.local"}, flag: "trusted-proxies"},
 		{name: "database URL unparsable", args: []string{"--database-url", "postgres://u:" + dbPassword + "@db:port/docs"}, flag: "database-url"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -147,6 +149,7 @@ func TestConfigAccepts(t *testing.T) {
 		{"postgresql scheme", config{Listen: "127.0.0.1:0", LogLevel: "info", DatabaseURL: "postgresql://u@db/docs"}},
 		{"postgres over a socket", config{Listen: "127.0.0.1:0", LogLevel: "info", DatabaseURL: "postgres:///docs?host=/var/run/postgresql"}},
 		{"SQLite path", config{Listen: "127.0.0.1:0", LogLevel: "info", DatabaseURL: "meta.db"}},
+		{"trusted proxies", config{Listen: "127.0.0.1:0", LogLevel: "info", TrustedProxies: "10.0.0.1, 172.16.0.0/12,fd00::/8"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.c.DataDir = t.TempDir()

@@ -38,7 +38,7 @@ func (e env) listenAndServe(ctx context.Context, c *config, log *slog.Logger, m 
 	}
 
 	var running requests
-	mw := &obs.Middleware{Log: log, Metrics: m, Quiet: quiet}
+	mw := &obs.Middleware{Log: log, Metrics: m, Quiet: quiet, TrustedProxies: c.trustedProxies}
 	base, abort := context.WithCancel(context.Background())
 	defer abort()
 	srv := &http.Server{
