@@ -102,6 +102,16 @@ func (s *Store) Locks(ctx context.Context, userID int64, now time.Time) ([]Lock,
 	return s.activeLocks(ctx, s.db, userID, now)
 }
 
+// CountLocks returns how many locks of all users are unexpired at now.
+func (s *Store) CountLocks(ctx context.Context, now time.Time) (int, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM locks WHERE expires_at = 0 OR expires_at > ?`), now.UnixMilli()).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("store: count locks: %w", err)
+	}
+	return n, nil
+}
+
 // CreateLock stores l unless it conflicts with an unexpired lock of the same
 // user, in which case it returns ErrLocked. Check and insert are atomic across
 // processes sharing the database.

@@ -347,3 +347,25 @@ func TestCreateLockRace(t *testing.T) {
 		})
 	}
 }
+
+func TestCountLocks(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := t.Context()
+		a, b := newUser(t, st), newUser(t, st)
+		for _, l := range []store.Lock{lock(a.ID, "/x", false, false), lock(a.ID, "/y", false, true), lock(b.ID, "/x", true, false)} {
+			if err := st.CreateLock(ctx, l, t0); err != nil {
+				t.Fatal(err)
+			}
+		}
+		short := lock(b.ID, "/z", false, false)
+		short.Timeout, short.Expires = time.Minute, t0.Add(time.Minute)
+		if err := st.CreateLock(ctx, short, t0); err != nil {
+			t.Fatal(err)
+		}
+		for at, want := range map[time.Time]int{t0: 4, t0.Add(2 * time.Minute): 3, t0.Add(2 * time.Hour): 0} {
+			if n, err := st.CountLocks(ctx, at); err != nil || n != want {
+				t.Errorf("CountLocks(%v) = %d, %v; want %d", at, n, err, want)
+			}
+		}
+	})
+}
