@@ -13,7 +13,6 @@ package apachetest
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"github.com/docuvault/docuvault/internal/testproc"
 	"net/http"
@@ -23,7 +22,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -56,9 +54,7 @@ type Server struct {
 	conf    string
 	addr    string
 	errLog  string
-	mu      sync.Mutex
-	cmd     *exec.Cmd
-	exited  chan struct{}
+	proc    testproc.Proc
 	console *testproc.Log
 }
 
@@ -193,16 +189,7 @@ DavLockDB %q
 }
 
 // Stop kills the server; its files stay for Restart.
-func (s *Server) Stop() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.cmd == nil {
-		return
-	}
-	s.cmd.Process.Kill()
-	<-s.exited
-	s.cmd = nil
-}
+func (s *Server) Stop() { s.proc.Stop() }
 
 // Restart starts the server again on the same address and directory.
 func (s *Server) Restart() {
@@ -215,37 +202,17 @@ func (s *Server) Restart() {
 }
 
 func (s *Server) start() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	cmd := exec.Command(s.bin, "-X", "-f", s.conf)
 	cmd.Stdout, cmd.Stderr = s.console, s.console
-	if err := cmd.Start(); err != nil {
-		return err
-	}
-	exited := make(chan struct{})
-	go func() { cmd.Wait(); close(exited) }()
-	s.cmd, s.exited = cmd, exited
-
-	client := &http.Client{Timeout: 2 * time.Second}
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		select {
-		case <-exited:
-			s.cmd = nil
-			return errors.New("apache2 exited during startup")
-		default:
-		}
+	return s.proc.Start(cmd, 30*time.Second, func(c *http.Client) bool {
 		// Any HTTP answer (401 without credentials) means it serves.
-		if resp, err := client.Get(s.URL); err == nil {
-			resp.Body.Close()
-			return nil
+		resp, err := c.Get(s.URL)
+		if err != nil {
+			return false
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	cmd.Process.Kill()
-	<-exited
-	s.cmd = nil
-	return errors.New("apache2 did not answer within 30s")
+		resp.Body.Close()
+		return true
+	})
 }
 
 // NewRequest returns a request for path below URL carrying the credentials.

@@ -8,14 +8,12 @@ package miniotest
 
 import (
 	"context"
-	"errors"
 	"github.com/docuvault/docuvault/internal/testproc"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -36,9 +34,7 @@ type Server struct {
 	t       testing.TB
 	bin     string
 	console string
-	mu      sync.Mutex
-	cmd     *exec.Cmd
-	exited  chan struct{}
+	proc    testproc.Proc
 	log     *testproc.Log
 }
 
@@ -96,16 +92,7 @@ func Start(t testing.TB) *Server {
 }
 
 // Stop kills the server; its data directory stays for Restart.
-func (s *Server) Stop() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.cmd == nil {
-		return
-	}
-	s.cmd.Process.Kill()
-	<-s.exited
-	s.cmd = nil
-}
+func (s *Server) Stop() { s.proc.Stop() }
 
 // Restart starts the server again on the same address and data directory.
 func (s *Server) Restart() {
@@ -117,8 +104,6 @@ func (s *Server) Restart() {
 }
 
 func (s *Server) start() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	cmd := exec.Command(s.bin, "server", "--quiet",
 		"--address", s.Endpoint, "--console-address", s.console,
 		"--certs-dir", filepath.Join(s.DataDir, ".certs"),
@@ -131,35 +116,15 @@ func (s *Server) start() error {
 		"MINIO_CALLHOME_ENABLE=off",
 	)
 	cmd.Stdout, cmd.Stderr = s.log, s.log
-	if err := cmd.Start(); err != nil {
-		return err
-	}
-	exited := make(chan struct{})
-	go func() { cmd.Wait(); close(exited) }()
-	s.cmd, s.exited = cmd, exited
-
 	live := "http://" + s.Endpoint + "/minio/health/live"
-	client := &http.Client{Timeout: 2 * time.Second}
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
-		select {
-		case <-exited:
-			s.cmd = nil
-			return errors.New("minio exited during start")
-		default:
+	return s.proc.Start(cmd, 60*time.Second, func(c *http.Client) bool {
+		resp, err := c.Get(live)
+		if err != nil {
+			return false
 		}
-		if resp, err := client.Get(live); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	cmd.Process.Kill()
-	<-exited
-	s.cmd = nil
-	return errors.New("minio did not become live within 60s")
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
 }
 
 // Client returns a minio-go client for the server.
