@@ -64,6 +64,7 @@ type FS struct {
 	locks       []store.Lock
 	locksLoaded bool
 	failure     error // see fail
+	spaces      *spaceCache // shared by the handler's requests; nil: ask every time
 	spaceLoaded bool
 	spaceUsed   int64
 	spaceAvail  int64
@@ -365,7 +366,7 @@ func (f *FS) Failure() error {
 
 // quota returns the bytes used and still available (-1: unknown): from the
 // user's DocuVault quota when one is set, else from the storage's own
-// numbers (a drive's quota), asked once per request, else DocuVault's count
+// numbers (a drive's quota, see spaceCache), else DocuVault's count
 // of used bytes with nothing known available.
 func (f *FS) quota(ctx context.Context) (used, available int64) {
 	if a := f.user.Available(); a >= 0 {
@@ -374,12 +375,8 @@ func (f *FS) quota(ctx context.Context) (used, available int64) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if !f.spaceLoaded {
-		f.spaceLoaded, f.spaceUsed, f.spaceAvail = true, -1, -1
-		if sr, ok := f.backend.(backends.SpaceReporter); ok {
-			if u, a, err := sr.Space(ctx); err == nil && a >= 0 {
-				f.spaceUsed, f.spaceAvail = u, a
-			}
-		}
+		f.spaceLoaded = true
+		f.spaceUsed, f.spaceAvail = f.spaces.get(ctx, f.user.ID, f.backend)
 	}
 	if f.spaceAvail >= 0 {
 		return f.spaceUsed, f.spaceAvail

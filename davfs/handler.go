@@ -38,6 +38,8 @@ type Handler struct {
 	// Backend returns the storage of a user.
 	Backend func(ctx context.Context, u store.User) (backends.Backend, error)
 	Logger  *slog.Logger
+
+	spaces spaceCache
 }
 
 // request carries one request's bound state.
@@ -97,6 +99,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	fsys := NewFS(u, b, h.Store, h.Prefix)
+	fsys.spaces = &h.spaces
 	rq := &request{w: w, r: r, fs: fsys, ls: NewLockSystem(r.Context(), fsys), name: name}
 
 	switch r.Method {

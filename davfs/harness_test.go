@@ -76,10 +76,12 @@ type countingBackend struct {
 	// down makes the storage unreachable.
 	down atomic.Bool
 	// space > 0 makes the storage report its own quota: that many bytes free.
-	space atomic.Int64
+	space      atomic.Int64
+	spaceCalls atomic.Int64
 }
 
 func (c *countingBackend) Space(ctx context.Context) (int64, int64, error) {
+	c.spaceCalls.Add(1)
 	if n := c.space.Load(); n > 0 {
 		return 12345, n, nil
 	}

@@ -146,6 +146,15 @@ func TestStorageOwnQuota(t *testing.T) {
 	if rp := h.do(t, userA, "PUT", "/dav/ok.bin", strings.Repeat("b", 999)); rp.code != http.StatusCreated {
 		t.Fatalf("PUT within the storage's free space = %d", rp.code)
 	}
+	t.Run("the storage is asked once for many requests", func(t *testing.T) {
+		before := h.counter(userA).spaceCalls.Load()
+		for range 5 {
+			h.props(t, userA, "/dav/", pQuotaAvail)
+		}
+		if n := h.counter(userA).spaceCalls.Load() - before; n != 0 {
+			t.Fatalf("5 PROPFINDs asked the storage for its space %d more times, want 0 (cached)", n)
+		}
+	})
 	t.Run("a DocuVault quota wins", func(t *testing.T) {
 		h.st.SetQuota(t.Context(), h.users[userA].ID, 5000)
 		if rp := h.do(t, userA, "PUT", "/dav/big.bin", strings.Repeat("b", 1001)); rp.code != http.StatusCreated {
