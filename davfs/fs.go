@@ -63,7 +63,7 @@ type FS struct {
 	propsLoaded map[string]bool              // folders whose children's props are loaded
 	locks       []store.Lock
 	locksLoaded bool
-	failure     error // see fail
+	failure     error       // see fail
 	spaces      *spaceCache // shared by the handler's requests; nil: ask every time
 	spaceLoaded bool
 	spaceUsed   int64
